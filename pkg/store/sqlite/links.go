@@ -1,0 +1,362 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cazbling/cazbling/pkg/cazbling"
+)
+
+// maxParams bounds the parameters of one IN list, well under SQLite's limit.
+const maxParams = 500
+
+// Apply writes a batch in one IMMEDIATE transaction: product links, order links,
+// log rows, then cursors, so a cursor never moves without the records it covers.
+// Links and cursors get updated_at now; a log row without a time gets now.
+func (s *Store) Apply(ctx context.Context, b cazbling.Batch) error {
+	if b.Empty() {
+		return nil
+	}
+	now := toNanos(s.now())
+	return s.inTx(ctx, "save batch", func(tx *sql.Tx) error {
+		if err := applyProductLinks(ctx, tx, b.ProductLinks, now); err != nil {
+			return fmt.Errorf("product links: %w", err)
+		}
+		if err := applyOrderLinks(ctx, tx, b.OrderLinks, now); err != nil {
+			return fmt.Errorf("order links: %w", err)
+		}
+		if err := applyLogs(ctx, tx, b.Logs, now); err != nil {
+			return fmt.Errorf("log rows: %w", err)
+		}
+		if err := applyCursors(ctx, tx, b.Cursors, now); err != nil {
+			return fmt.Errorf("cursors: %w", err)
+		}
+		return nil
+	})
+}
+
+// execEach prepares query once and runs it with the arguments of each of n items.
+func execEach(ctx context.Context, tx *sql.Tx, query string, n int, args func(i int) []any) error {
+	if n == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for i := range n {
+		if _, err := stmt.ExecContext(ctx, args(i)...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyProductLinks(ctx context.Context, tx *sql.Tx, links []cazbling.ProductLink, now int64) error {
+	return execEach(ctx, tx, `INSERT INTO product_links
+			(tenant_id, sku, bling_id, cazco_id, hash, stock_sent, stock_known, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (tenant_id, sku) DO UPDATE SET
+			bling_id = excluded.bling_id, cazco_id = excluded.cazco_id, hash = excluded.hash,
+			stock_sent = excluded.stock_sent, stock_known = excluded.stock_known,
+			updated_at = excluded.updated_at`,
+		len(links), func(i int) []any {
+			l := links[i]
+			return []any{l.TenantID, l.SKU, l.BlingID, l.CazcoID, l.Hash, l.StockSent, l.StockKnown, now}
+		})
+}
+
+func applyOrderLinks(ctx context.Context, tx *sql.Tx, links []cazbling.OrderLink, now int64) error {
+	return execEach(ctx, tx, `INSERT INTO order_links
+			(tenant_id, cazco_id, number, bling_id, state, attempts, next_attempt, last_error, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (tenant_id, cazco_id) DO UPDATE SET
+			number = excluded.number, bling_id = excluded.bling_id, state = excluded.state,
+			attempts = excluded.attempts, next_attempt = excluded.next_attempt,
+			last_error = excluded.last_error, updated_at = excluded.updated_at`,
+		len(links), func(i int) []any {
+			l := links[i]
+			return []any{l.TenantID, l.CazcoID, l.Number, l.BlingID, string(l.State), l.Attempts,
+				toNanos(l.NextAttempt), l.LastError, now}
+		})
+}
+
+func applyLogs(ctx context.Context, tx *sql.Tx, logs []cazbling.LogEntry, now int64) error {
+	return execEach(ctx, tx, `INSERT INTO log_rows
+			(time, run_id, tenant_id, flow, entity, key, action, status, message, bling_id, cazco_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		len(logs), func(i int) []any {
+			e := logs[i]
+			at := toNanos(e.Time)
+			if at == 0 {
+				at = now
+			}
+			return []any{at, e.RunID, e.TenantID, e.Flow, e.Entity, e.Key, e.Action, e.Status,
+				e.Message, e.BlingID, e.CazcoID}
+		})
+}
+
+func applyCursors(ctx context.Context, tx *sql.Tx, cursors []cazbling.Cursor, now int64) error {
+	return execEach(ctx, tx, `INSERT INTO cursors (tenant_id, stream, value, updated_at)
+		VALUES (?, ?, ?, ?)
+		ON CONFLICT (tenant_id, stream) DO UPDATE SET
+			value = excluded.value, updated_at = excluded.updated_at`,
+		len(cursors), func(i int) []any {
+			c := cursors[i]
+			return []any{c.TenantID, c.Stream, c.Value, now}
+		})
+}
+
+// ---------------------------------------------------------------- cursors
+
+// Cursor returns the value of a tenant's stream cursor; found is false if unset.
+func (s *Store) Cursor(ctx context.Context, tenantID, stream string) (string, bool, error) {
+	var value string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM cursors WHERE tenant_id = ? AND stream = ?`,
+		tenantID, stream).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, s.fail(fmt.Sprintf("read cursor %s of tenant %q", stream, tenantID), err)
+	}
+	return value, true, nil
+}
+
+// Cursors lists a tenant's cursors ordered by stream.
+func (s *Store) Cursors(ctx context.Context, tenantID string) ([]cazbling.Cursor, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT tenant_id, stream, value FROM cursors
+		WHERE tenant_id = ? ORDER BY stream`, tenantID)
+	if err != nil {
+		return nil, s.fail("list cursors", err)
+	}
+	defer rows.Close()
+	var cs []cazbling.Cursor
+	for rows.Next() {
+		var c cazbling.Cursor
+		if err := rows.Scan(&c.TenantID, &c.Stream, &c.Value); err != nil {
+			return nil, s.fail("list cursors", err)
+		}
+		cs = append(cs, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("list cursors", err)
+	}
+	return cs, nil
+}
+
+// ---------------------------------------------------------------- product links
+
+const productLinkColumns = `tenant_id, sku, bling_id, cazco_id, hash, stock_sent, stock_known, updated_at`
+
+func scanProductLink(row rowScanner) (cazbling.ProductLink, error) {
+	var (
+		l       cazbling.ProductLink
+		updated int64
+	)
+	err := row.Scan(&l.TenantID, &l.SKU, &l.BlingID, &l.CazcoID, &l.Hash, &l.StockSent, &l.StockKnown, &updated)
+	l.UpdatedAt = fromNanos(updated)
+	return l, err
+}
+
+// ProductLink returns the link of one SKU; found is false if there is none.
+func (s *Store) ProductLink(ctx context.Context, tenantID, sku string) (cazbling.ProductLink, bool, error) {
+	l, err := scanProductLink(s.db.QueryRowContext(ctx, `SELECT `+productLinkColumns+`
+		FROM product_links WHERE tenant_id = ? AND sku = ?`, tenantID, sku))
+	if errors.Is(err, sql.ErrNoRows) {
+		return cazbling.ProductLink{}, false, nil
+	}
+	if err != nil {
+		return cazbling.ProductLink{}, false, s.fail("read product link", err)
+	}
+	return l, true, nil
+}
+
+// ProductLinksBySKU returns the links of the SKUs that have one, by SKU.
+func (s *Store) ProductLinksBySKU(ctx context.Context, tenantID string, skus []string) (map[string]cazbling.ProductLink, error) {
+	links := make(map[string]cazbling.ProductLink)
+	for start := 0; start < len(skus); start += maxParams {
+		chunk := skus[start:min(start+maxParams, len(skus))]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, tenantID)
+		for _, sku := range chunk {
+			args = append(args, sku)
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT `+productLinkColumns+` FROM product_links
+			WHERE tenant_id = ? AND sku IN (`+placeholders(len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, s.fail("read product links", err)
+		}
+		for rows.Next() {
+			l, err := scanProductLink(rows)
+			if err != nil {
+				rows.Close()
+				return nil, s.fail("read product links", err)
+			}
+			links[l.SKU] = l
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, s.fail("read product links", err)
+		}
+	}
+	return links, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// ProductLinks returns up to limit links of a tenant with SKUs after afterSKU, in SKU
+// order; pass the last SKU of a page to get the next. limit <= 0 means all.
+func (s *Store) ProductLinks(ctx context.Context, tenantID, afterSKU string, limit int) ([]cazbling.ProductLink, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+productLinkColumns+` FROM product_links
+		WHERE tenant_id = ? AND sku > ? ORDER BY sku LIMIT ?`, tenantID, afterSKU, limit)
+	if err != nil {
+		return nil, s.fail("list product links", err)
+	}
+	defer rows.Close()
+	var links []cazbling.ProductLink
+	for rows.Next() {
+		l, err := scanProductLink(rows)
+		if err != nil {
+			return nil, s.fail("list product links", err)
+		}
+		links = append(links, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("list product links", err)
+	}
+	return links, nil
+}
+
+// CountProductLinks returns how many product links a tenant has.
+func (s *Store) CountProductLinks(ctx context.Context, tenantID string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM product_links WHERE tenant_id = ?`, tenantID).Scan(&n)
+	if err != nil {
+		return 0, s.fail("count product links", err)
+	}
+	return n, nil
+}
+
+// ---------------------------------------------------------------- order links
+
+const orderLinkColumns = `tenant_id, cazco_id, number, bling_id, state, attempts, next_attempt, last_error, updated_at`
+
+func scanOrderLink(row rowScanner) (cazbling.OrderLink, error) {
+	var (
+		l             cazbling.OrderLink
+		state         string
+		next, updated int64
+	)
+	err := row.Scan(&l.TenantID, &l.CazcoID, &l.Number, &l.BlingID, &state, &l.Attempts, &next, &l.LastError, &updated)
+	l.State = cazbling.OrderLinkState(state)
+	l.NextAttempt = fromNanos(next)
+	l.UpdatedAt = fromNanos(updated)
+	return l, err
+}
+
+// OrderLink returns the link of one CaZco order; found is false if there is none.
+func (s *Store) OrderLink(ctx context.Context, tenantID, cazcoID string) (cazbling.OrderLink, bool, error) {
+	l, err := scanOrderLink(s.db.QueryRowContext(ctx, `SELECT `+orderLinkColumns+`
+		FROM order_links WHERE tenant_id = ? AND cazco_id = ?`, tenantID, cazcoID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return cazbling.OrderLink{}, false, nil
+	}
+	if err != nil {
+		return cazbling.OrderLink{}, false, s.fail("read order link", err)
+	}
+	return l, true, nil
+}
+
+// OrderLinksByState lists a tenant's order links in one state, the ones due first
+// (by next attempt, then CaZco id).
+func (s *Store) OrderLinksByState(ctx context.Context, tenantID string, state cazbling.OrderLinkState) ([]cazbling.OrderLink, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+orderLinkColumns+` FROM order_links
+		WHERE tenant_id = ? AND state = ? ORDER BY next_attempt, cazco_id`, tenantID, string(state))
+	if err != nil {
+		return nil, s.fail("list order links", err)
+	}
+	defer rows.Close()
+	var links []cazbling.OrderLink
+	for rows.Next() {
+		l, err := scanOrderLink(rows)
+		if err != nil {
+			return nil, s.fail("list order links", err)
+		}
+		links = append(links, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("list order links", err)
+	}
+	return links, nil
+}
+
+// CountOrderLinks returns how many order links a tenant has in each state.
+func (s *Store) CountOrderLinks(ctx context.Context, tenantID string) (map[cazbling.OrderLinkState]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT state, count(*) FROM order_links
+		WHERE tenant_id = ? GROUP BY state`, tenantID)
+	if err != nil {
+		return nil, s.fail("count order links", err)
+	}
+	defer rows.Close()
+	counts := make(map[cazbling.OrderLinkState]int)
+	for rows.Next() {
+		var (
+			state string
+			n     int
+		)
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, s.fail("count order links", err)
+		}
+		counts[cazbling.OrderLinkState(state)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("count order links", err)
+	}
+	return counts, nil
+}
+
+// ---------------------------------------------------------------- leases
+
+// AcquireLease takes (tenant, flow) for holder until now+ttl if no one holds it, the
+// lease has expired, or holder already has it (a renewal). It reports whether holder
+// now has the lease.
+func (s *Store) AcquireLease(ctx context.Context, tenantID, flow, holder string, ttl time.Duration) (bool, error) {
+	now := s.now()
+	var taken bool
+	err := s.inTx(ctx, fmt.Sprintf("take lease %s/%s", tenantID, flow), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO leases (tenant_id, flow, holder, expires_at)
+			VALUES (?, ?, ?, ?)
+			ON CONFLICT (tenant_id, flow) DO UPDATE SET
+				holder = excluded.holder, expires_at = excluded.expires_at
+			WHERE leases.expires_at <= ? OR leases.holder = excluded.holder`,
+			tenantID, flow, holder, toNanos(now.Add(ttl)), toNanos(now))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		taken = n > 0
+		return err
+	})
+	return taken, err
+}
+
+// ReleaseLease gives up (tenant, flow) if holder has it; otherwise it does nothing.
+func (s *Store) ReleaseLease(ctx context.Context, tenantID, flow, holder string) error {
+	return s.inTx(ctx, fmt.Sprintf("release lease %s/%s", tenantID, flow), func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM leases WHERE tenant_id = ? AND flow = ? AND holder = ?`,
+			tenantID, flow, holder)
+		return err
+	})
+}

@@ -1,0 +1,330 @@
+// Package sqlite is the SQLite implementation of cazbling.Store: one file, opened in
+// WAL mode with foreign keys on and a busy timeout, every write transaction taken
+// IMMEDIATE, the schema kept by numbered migrations embedded in the binary, and the
+// tenants' secrets encrypted at rest with AES-256-GCM.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+
+	"github.com/cazbling/cazbling/pkg/cazbling"
+)
+
+var _ cazbling.Store = (*Store)(nil)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// errForeignDatabase marks a SQLite file that another program made.
+var errForeignDatabase = errors.New("not a cazbling schema")
+
+// DefaultBusyTimeout is how long a statement waits for another connection's lock.
+const DefaultBusyTimeout = 10 * time.Second
+
+// Options configure Open.
+type Options struct {
+	// Path is the database file; it and its folder are created on first use.
+	Path string
+	// Key is the 32-byte AES-256 key for secrets at rest (see LoadKey).
+	Key []byte
+	// Now is the clock for every timestamp the store writes; nil means time.Now.
+	Now func() time.Time
+	// BusyTimeout bounds the wait for a lock held by another connection or process;
+	// 0 means DefaultBusyTimeout.
+	BusyTimeout time.Duration
+}
+
+// Store is a cazbling.Store backed by one SQLite file. It is safe for concurrent use,
+// and several Stores (in one process or many) may share a file.
+type Store struct {
+	db      *sql.DB
+	path    string
+	secrets *secretBox
+	now     func() time.Time
+}
+
+// Open opens the store at opts.Path, creating the file (mode 0600) and its folder
+// (mode 0700) if needed, applies pending migrations and checks that opts.Key is the
+// key the store's secrets were written with.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if opts.Path == "" {
+		return nil, errors.New("open store: no path given")
+	}
+	path, err := filepath.Abs(opts.Path)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", opts.Path, err)
+	}
+	box, err := newSecretBox(opts.Key)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := createFile(path); err != nil {
+		return nil, err
+	}
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = DefaultBusyTimeout
+	}
+	db, err := sql.Open("sqlite3", dsn(path, busy))
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, secrets: box, now: opts.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.setUp(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// setUp checks the file is a database, migrates it and checks the key.
+func (s *Store) setUp(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return s.openErr(err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		return s.openErr(err)
+	}
+	if err := s.checkKey(ctx); err != nil {
+		if errors.Is(err, cazbling.ErrWrongKey) {
+			return err
+		}
+		return s.openErr(err)
+	}
+	return nil
+}
+
+// createFile makes the folder and an empty database file with owner-only bits,
+// and tightens the bits of an existing file.
+func createFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create store folder for %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open store %s: %w", path, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("open store %s: %w", path, err)
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			return fmt.Errorf("restrict store %s to mode 0600: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// dsn builds a file: URI, so any character in the path is safe, with the driver's
+// per-connection settings. WAL mode is persistent in the file; migrate sets it once
+// the file is known to be ours, so that a foreign file is never converted.
+func dsn(path string, busy time.Duration) string {
+	q := url.Values{}
+	q.Set("_foreign_keys", "on")
+	q.Set("_busy_timeout", strconv.FormatInt(busy.Milliseconds(), 10))
+	q.Set("_txlock", "immediate")
+	u := url.URL{Path: filepath.ToSlash(path)}
+	return "file:" + u.EscapedPath() + "?" + q.Encode()
+}
+
+// openErr turns a failure at open into a message a user can act on.
+func (s *Store) openErr(err error) error {
+	var se sqlite3.Error
+	if errors.Is(err, errForeignDatabase) || errors.As(err, &se) && (se.Code == sqlite3.ErrNotADB || se.Code == sqlite3.ErrCorrupt) {
+		return fmt.Errorf("store %s is not a cazbling database or is corrupted: %w; restore it from a backup or point --db elsewhere", s.path, err)
+	}
+	return fmt.Errorf("open store %s: %w", s.path, err)
+}
+
+// Path returns the absolute path of the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// fail wraps err with op, naming the file when the trouble is the disk (full,
+// read-only, I/O error) rather than the data.
+func (s *Store) fail(op string, err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrFull, sqlite3.ErrReadonly, sqlite3.ErrIoErr, sqlite3.ErrCantOpen, sqlite3.ErrPerm:
+			return fmt.Errorf("%s: store %s: %w", op, s.path, err)
+		case sqlite3.ErrNotADB, sqlite3.ErrCorrupt:
+			return fmt.Errorf("%s: store %s is corrupted: %w", op, s.path, err)
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// inTx runs fn in a write transaction (IMMEDIATE, per the DSN) and commits if fn
+// returns nil.
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return s.fail(op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------- migrations
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded migrations in order; file names start with
+// their version number, which must run 1, 2, 3... without gaps.
+func migrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, name := range names {
+		base := filepath.Base(name)
+		num, _, _ := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with its number", base)
+		}
+		text, err := migrationFiles.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: base, sql: string(text)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %s: expected number %d", m.name, i+1)
+		}
+	}
+	return ms, nil
+}
+
+// SchemaVersion returns the number of the last migration this binary knows.
+func SchemaVersion() int {
+	ms, err := migrations()
+	if err != nil {
+		return 0
+	}
+	return len(ms)
+}
+
+// migrate applies the migrations the file lacks, each in its own transaction.
+// PRAGMA user_version records the schema version; an up-to-date file is only read.
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	version, err := userVersion(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	if version > len(ms) {
+		return fmt.Errorf("schema version %d is newer than this cazbling knows (%d); upgrade cazbling", version, len(ms))
+	}
+	if version == 0 {
+		// A database of some other program must not be written into.
+		var tables int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'`).Scan(&tables); err != nil {
+			return err
+		}
+		if tables > 0 {
+			return fmt.Errorf("%w: it holds %d tables of another program", errForeignDatabase, tables)
+		}
+	}
+	var mode string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+		return fmt.Errorf("set WAL mode: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("set WAL mode: the file stays in %s mode", mode)
+	}
+	if version == len(ms) {
+		return nil
+	}
+	for _, m := range ms[version:] {
+		err := s.inTx(ctx, "apply migration "+m.name, func(tx *sql.Tx) error {
+			// Another process may have applied it since we looked.
+			current, err := userVersion(ctx, tx)
+			if err != nil || current >= m.version {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func userVersion(ctx context.Context, q queryer) (int, error) {
+	var v int
+	if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return v, nil
+}
+
+// ---------------------------------------------------------------- time
+
+// toNanos stores a time as unix nanoseconds; the zero time is 0.
+func toNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromNanos is the inverse of toNanos, in UTC.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}

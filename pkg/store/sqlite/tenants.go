@@ -1,0 +1,230 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cazbling/cazbling/pkg/cazbling"
+)
+
+// UpsertTenant creates or updates tenant t: its settings and secrets, and its token
+// pair when tok is not nil, in one transaction. An update keeps created_at.
+func (s *Store) UpsertTenant(ctx context.Context, t cazbling.Tenant, tok *cazbling.Token) error {
+	if t.ID == "" {
+		return errors.New("save tenant: empty id")
+	}
+	now := s.now()
+	created := t.CreatedAt
+	if created.IsZero() {
+		created = now
+	}
+	status := t.Status
+	if status == "" {
+		status = cazbling.TenantActive
+	}
+	return s.inTx(ctx, fmt.Sprintf("save tenant %q", t.ID), func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, status, paused_until, status_reason,
+				bling_url, bling_client_id, bling_client_secret_enc, bling_deposit, bling_store,
+				bling_payment_method, cazco_url, cazco_api_key_enc, import_statuses, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET
+				status = excluded.status, paused_until = excluded.paused_until,
+				status_reason = excluded.status_reason, bling_url = excluded.bling_url,
+				bling_client_id = excluded.bling_client_id,
+				bling_client_secret_enc = excluded.bling_client_secret_enc,
+				bling_deposit = excluded.bling_deposit, bling_store = excluded.bling_store,
+				bling_payment_method = excluded.bling_payment_method,
+				cazco_url = excluded.cazco_url, cazco_api_key_enc = excluded.cazco_api_key_enc,
+				import_statuses = excluded.import_statuses, updated_at = excluded.updated_at`,
+			t.ID, string(status), toNanos(t.PausedUntil), t.StatusReason,
+			t.BlingURL, t.BlingClientID, s.secrets.seal(t.ID, colClientSecret, t.BlingClientSecret),
+			t.BlingDeposit, t.BlingStore, t.BlingPaymentMethod,
+			t.CazcoURL, s.secrets.seal(t.ID, colCazcoKey, t.CazcoAPIKey),
+			strings.Join(t.ImportStatuses, ","), toNanos(created), toNanos(now))
+		if err != nil || tok == nil {
+			return err
+		}
+		return s.saveToken(ctx, tx, t.ID, *tok)
+	})
+}
+
+const tenantColumns = `id, status, paused_until, status_reason, bling_url, bling_client_id,
+	bling_client_secret_enc, bling_deposit, bling_store, bling_payment_method, cazco_url,
+	cazco_api_key_enc, import_statuses, created_at, updated_at`
+
+type rowScanner interface {
+	Scan(dest ...any) error
+}
+
+// scanTenant reads a row of tenantColumns and decrypts its secrets.
+func (s *Store) scanTenant(row rowScanner) (cazbling.Tenant, error) {
+	var (
+		t                       cazbling.Tenant
+		status, statuses        string
+		paused, created, update int64
+		secret, apiKey          []byte
+	)
+	err := row.Scan(&t.ID, &status, &paused, &t.StatusReason, &t.BlingURL, &t.BlingClientID,
+		&secret, &t.BlingDeposit, &t.BlingStore, &t.BlingPaymentMethod, &t.CazcoURL,
+		&apiKey, &statuses, &created, &update)
+	if err != nil {
+		return t, err
+	}
+	t.Status = cazbling.TenantStatus(status)
+	t.PausedUntil = fromNanos(paused)
+	t.CreatedAt = fromNanos(created)
+	t.UpdatedAt = fromNanos(update)
+	if statuses != "" {
+		t.ImportStatuses = strings.Split(statuses, ",")
+	}
+	var ok1, ok2 bool
+	t.BlingClientSecret, ok1 = s.secrets.open(t.ID, colClientSecret, secret)
+	t.CazcoAPIKey, ok2 = s.secrets.open(t.ID, colCazcoKey, apiKey)
+	if !ok1 || !ok2 {
+		return cazbling.Tenant{}, s.wrongKeyErr(t.ID)
+	}
+	return t, nil
+}
+
+// Tenant returns tenant id with its secrets decrypted; the error wraps
+// cazbling.ErrNotFound if there is no such tenant.
+func (s *Store) Tenant(ctx context.Context, id string) (cazbling.Tenant, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = ?`, id)
+	t, err := s.scanTenant(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, fmt.Errorf("tenant %q: %w", id, cazbling.ErrNotFound)
+	}
+	if err != nil && !errors.Is(err, cazbling.ErrWrongKey) {
+		return t, s.fail(fmt.Sprintf("read tenant %q", id), err)
+	}
+	return t, err
+}
+
+// Tenants lists all tenants ordered by id. A tenant whose secrets do not decrypt
+// fails the whole list, with an error naming it.
+func (s *Store) Tenants(ctx context.Context) ([]cazbling.Tenant, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+tenantColumns+` FROM tenants ORDER BY id`)
+	if err != nil {
+		return nil, s.fail("list tenants", err)
+	}
+	defer rows.Close()
+	var ts []cazbling.Tenant
+	for rows.Next() {
+		t, err := s.scanTenant(rows)
+		if errors.Is(err, cazbling.ErrWrongKey) {
+			return nil, err
+		}
+		if err != nil {
+			return nil, s.fail("list tenants", err)
+		}
+		ts = append(ts, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("list tenants", err)
+	}
+	return ts, nil
+}
+
+// SetTenantStatus sets a tenant's status, pause end and reason.
+func (s *Store) SetTenantStatus(ctx context.Context, id string, status cazbling.TenantStatus, until time.Time, reason string) error {
+	op := fmt.Sprintf("set status of tenant %q", id)
+	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE tenants SET status = ?, paused_until = ?,
+			status_reason = ?, updated_at = ? WHERE id = ?`,
+			string(status), toNanos(until), reason, toNanos(s.now()), id)
+		if err != nil {
+			return err
+		}
+		return mustChange(res, id)
+	})
+}
+
+// mustChange turns an update that touched no row into ErrNotFound for tenant id.
+func mustChange(res sql.Result, id string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("tenant %q: %w", id, cazbling.ErrNotFound)
+	}
+	return nil
+}
+
+// Token returns the tenant's stored token pair.
+func (s *Store) Token(ctx context.Context, tenantID string) (cazbling.Token, error) {
+	tok, err := s.readToken(ctx, s.db, tenantID)
+	if err != nil && !errors.Is(err, cazbling.ErrWrongKey) && !errors.Is(err, cazbling.ErrNotFound) {
+		return tok, s.fail(fmt.Sprintf("read token of tenant %q", tenantID), err)
+	}
+	return tok, err
+}
+
+// UpdateToken reads the tenant's token pair, calls fn with it and saves what fn
+// returns, all in one IMMEDIATE transaction, so that refreshes of one tenant are
+// serialized across connections and processes. If fn fails nothing is saved and its
+// error is returned as is.
+func (s *Store) UpdateToken(ctx context.Context, tenantID string, fn func(current cazbling.Token) (cazbling.Token, error)) (cazbling.Token, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return cazbling.Token{}, s.fail(fmt.Sprintf("lock token of tenant %q", tenantID), err)
+	}
+	defer tx.Rollback()
+	current, err := s.readToken(ctx, tx, tenantID)
+	if err != nil {
+		if errors.Is(err, cazbling.ErrWrongKey) || errors.Is(err, cazbling.ErrNotFound) {
+			return cazbling.Token{}, err
+		}
+		return cazbling.Token{}, s.fail(fmt.Sprintf("read token of tenant %q", tenantID), err)
+	}
+	next, err := fn(current)
+	if err != nil {
+		return cazbling.Token{}, err
+	}
+	if err := s.saveToken(ctx, tx, tenantID, next); err != nil {
+		return cazbling.Token{}, s.fail(fmt.Sprintf("save token of tenant %q", tenantID), err)
+	}
+	if err := tx.Commit(); err != nil {
+		return cazbling.Token{}, s.fail(fmt.Sprintf("save token of tenant %q", tenantID), err)
+	}
+	return next, nil
+}
+
+func (s *Store) readToken(ctx context.Context, q queryer, tenantID string) (cazbling.Token, error) {
+	var (
+		access, refresh []byte
+		expiry          int64
+	)
+	err := q.QueryRowContext(ctx, `SELECT access_token_enc, refresh_token_enc, token_expiry
+		FROM tenants WHERE id = ?`, tenantID).Scan(&access, &refresh, &expiry)
+	if errors.Is(err, sql.ErrNoRows) {
+		return cazbling.Token{}, fmt.Errorf("tenant %q: %w", tenantID, cazbling.ErrNotFound)
+	}
+	if err != nil {
+		return cazbling.Token{}, err
+	}
+	tok := cazbling.Token{Expiry: fromNanos(expiry)}
+	var ok1, ok2 bool
+	tok.AccessToken, ok1 = s.secrets.open(tenantID, colAccessToken, access)
+	tok.RefreshToken, ok2 = s.secrets.open(tenantID, colRefreshToken, refresh)
+	if !ok1 || !ok2 {
+		return cazbling.Token{}, s.wrongKeyErr(tenantID)
+	}
+	return tok, nil
+}
+
+func (s *Store) saveToken(ctx context.Context, tx *sql.Tx, tenantID string, tok cazbling.Token) error {
+	res, err := tx.ExecContext(ctx, `UPDATE tenants SET access_token_enc = ?, refresh_token_enc = ?,
+		token_expiry = ?, updated_at = ? WHERE id = ?`,
+		s.secrets.seal(tenantID, colAccessToken, tok.AccessToken),
+		s.secrets.seal(tenantID, colRefreshToken, tok.RefreshToken),
+		toNanos(tok.Expiry), toNanos(s.now()), tenantID)
+	if err != nil {
+		return err
+	}
+	return mustChange(res, tenantID)
+}
