@@ -1,0 +1,458 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cazbling/cazbling/pkg/cazbling"
+)
+
+// SyncProducts is the products flow: new Bling products (by inclusion date since the
+// tenant's cursor) are created in CaZco or updated there. With Options.Full, or when
+// the tenant has no cursor yet, it walks the whole catalogue instead, resuming an
+// interrupted walk from its last finished page.
+func SyncProducts(ctx context.Context, j *Job) error {
+	if !j.Opts.Full {
+		w, err := j.Window(ctx, cazbling.StreamProductsCreated)
+		if err != nil {
+			return err
+		}
+		if w.Found {
+			return syncWindow(ctx, j, w, func(q *cazbling.ProductQuery, from, to time.Time) {
+				q.CreatedFrom, q.CreatedTo = from, to
+			})
+		}
+		j.Logger().Info("no products cursor yet: walking the whole catalogue")
+	}
+	return syncFull(ctx, j)
+}
+
+// fullProgress is the checkpoint of an unfinished full sync.
+type fullProgress struct {
+	Started  time.Time `json:"started"`
+	NextPage int       `json:"next_page"`
+}
+
+// syncFull walks every Bling product page by page, checkpointing after each page, and
+// at the end sets the incremental cursors to the walk's start.
+func syncFull(ctx context.Context, j *Job) error {
+	prog := fullProgress{Started: j.Now(), NextPage: 1}
+	if v, ok, err := j.Store().Cursor(ctx, j.Tenant.ID, cazbling.StreamFullSync); err != nil {
+		return fmt.Errorf("read full sync progress: %w", err)
+	} else if ok && v != "" {
+		var p fullProgress
+		if json.Unmarshal([]byte(v), &p) == nil && p.NextPage > 1 && !p.Started.IsZero() {
+			prog = p
+			j.Logger().Info("resuming an interrupted full sync", "page", p.NextPage)
+		}
+	}
+	checkpoint := func(p fullProgress) cazbling.Cursor {
+		b, _ := json.Marshal(p)
+		return cazbling.Cursor{TenantID: j.Tenant.ID, Stream: cazbling.StreamFullSync, Value: string(b)}
+	}
+	q := cazbling.ProductQuery{Criterion: 5} // all products, active and inactive
+	pages := func(ctx context.Context, page int) ([]cazbling.ERPProductSummary, bool, error) {
+		return j.ERP.ProductsPage(ctx, q, page)
+	}
+	done := func(page int, more bool) []cazbling.Cursor {
+		if more {
+			return []cazbling.Cursor{checkpoint(fullProgress{Started: prog.Started, NextPage: page + 1})}
+		}
+		return []cazbling.Cursor{
+			{TenantID: j.Tenant.ID, Stream: cazbling.StreamFullSync, Value: ""},
+			TimeCursor(j.Tenant.ID, cazbling.StreamProductsCreated, prog.Started),
+			TimeCursor(j.Tenant.ID, cazbling.StreamProductsChanged, prog.Started),
+		}
+	}
+	return newWalker(j).walk(ctx, prog.NextPage, pages, done)
+}
+
+// syncWindow walks the products in a time window of a stream (inclusion or alteration
+// date), in pieces of at most a year, and moves the stream's cursor at the end.
+func syncWindow(ctx context.Context, j *Job, w Window, filter func(q *cazbling.ProductQuery, from, to time.Time)) error {
+	pieces := SplitYears(w.From, w.To)
+	wk := newWalker(j)
+	for i, piece := range pieces {
+		q := cazbling.ProductQuery{Criterion: 5}
+		filter(&q, piece[0], piece[1])
+		last := i == len(pieces)-1
+		pages := func(ctx context.Context, page int) ([]cazbling.ERPProductSummary, bool, error) {
+			return j.ERP.ProductsPage(ctx, q, page)
+		}
+		done := func(page int, more bool) []cazbling.Cursor {
+			if more {
+				return nil
+			}
+			// A piece ends: the cursor may move to its end. The last piece's end is
+			// the window's end.
+			end := piece[1]
+			if last {
+				end = w.To
+			}
+			return []cazbling.Cursor{TimeCursor(j.Tenant.ID, w.Stream, end)}
+		}
+		if err := wk.walk(ctx, 1, pages, done); err != nil {
+			return err
+		}
+		if wk.stopped {
+			return nil
+		}
+	}
+	return nil
+}
+
+// item is one CaZco product to be written, or the reason it is not.
+type item struct {
+	key     string // the SKU, or "bling:<id>" when there is none
+	blingID int64
+	mapped  Mapped
+	link    cazbling.ProductLink
+	linked  bool
+	errMsg  string // not sent: an error row
+	skipMsg string // not sent on purpose: a skipped row
+	retry   error  // Bling could not be read now: left for a later run
+}
+
+// page is one listing page, read and mapped, waiting for its CaZco writes.
+type page struct {
+	number  int
+	more    bool
+	items   []item
+	cursors []cazbling.Cursor
+	err     error // the listing itself failed
+}
+
+// walker reads Bling pages and product details in one goroutine while another writes
+// to CaZco and commits, so the two APIs' rate limits are spent at the same time.
+type walker struct {
+	j       *Job
+	claimed map[string]int64 // SKU → Bling id, this run
+	stopped bool             // the walk stopped early and left work for a later run
+	done    int
+}
+
+func newWalker(j *Job) *walker {
+	return &walker{j: j, claimed: map[string]int64{}}
+}
+
+// walk reads pages from start until a page says there are no more, writes each page's
+// products, and commits each page with the cursors done(page, more) returns. It stops
+// at the first page with an item left for retry, committing what it did but no cursor.
+func (wk *walker) walk(ctx context.Context, start int,
+	pages func(ctx context.Context, page int) ([]cazbling.ERPProductSummary, bool, error),
+	done func(page int, more bool) []cazbling.Cursor) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan page, 1)
+	go func() {
+		defer close(ch)
+		for n := start; ; n++ {
+			summaries, more, err := pages(ctx, n)
+			if err != nil {
+				ch <- page{number: n, err: fmt.Errorf("list Bling products, page %d: %w", n, err)}
+				return
+			}
+			items, err := wk.read(ctx, summaries)
+			if err != nil {
+				ch <- page{number: n, err: err}
+				return
+			}
+			p := page{number: n, more: more, items: items, cursors: done(n, more)}
+			select {
+			case ch <- p:
+			case <-ctx.Done():
+				return
+			}
+			if !more {
+				return
+			}
+		}
+	}()
+	for p := range ch {
+		if p.err != nil {
+			return p.err
+		}
+		b, retry, werr := wk.write(ctx, p.items)
+		if retry == 0 && werr == nil {
+			b.Cursors = p.cursors
+		}
+		if err := wk.j.Commit(ctx, b); err != nil {
+			return err
+		}
+		if werr != nil {
+			return werr
+		}
+		wk.done += len(p.items)
+		wk.j.Progress(wk.done, 0)
+		if retry > 0 {
+			wk.stopped = true
+			wk.j.Logger().Warn("stopping the walk: some products could not be read or written now; the next run picks up from here", "page", p.number, "left", retry)
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return ctx.Err()
+}
+
+// read turns a page of summaries into items: full product read, mapped, SKUs
+// claimed, and links found. Its error is one that stops the tenant.
+func (wk *walker) read(ctx context.Context, summaries []cazbling.ERPProductSummary) ([]item, error) {
+	var items []item
+	for _, s := range summaries {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if s.ParentID != 0 {
+			continue // a variation: synced through its parent
+		}
+		if IsService(s) {
+			items = append(items, item{key: keyOf(s.SKU, s.ID), blingID: s.ID,
+				skipMsg: "a service (tipo S) is not sold on CaZco; not sent"})
+			continue
+		}
+		if strings.TrimSpace(s.SKU) == "" {
+			items = append(items, item{key: keyOf("", s.ID), blingID: s.ID,
+				errMsg: fmt.Sprintf("Bling product %d %q has no SKU (código); give it one in Bling and it is synced on the next run", s.ID, s.Name)})
+			continue
+		}
+		full, err := wk.j.ERP.Product(ctx, s.ID)
+		if tenantLevel(err) {
+			return nil, fmt.Errorf("read Bling product %d: %w", s.ID, err)
+		}
+		if err != nil {
+			it := item{key: keyOf(s.SKU, s.ID), blingID: s.ID}
+			if retryable(err) {
+				it.retry = fmt.Errorf("read Bling product %d: %w", s.ID, err)
+			} else {
+				it.errMsg = fmt.Sprintf("could not read Bling product %d (SKU %s): %v", s.ID, s.SKU, err)
+			}
+			items = append(items, it)
+			continue
+		}
+		for _, m := range MapProduct(full) {
+			it := item{key: keyOf(m.Product.SKU, m.BlingID), blingID: m.BlingID, mapped: m, errMsg: m.Err}
+			items = append(items, it)
+		}
+	}
+	wk.linkAndClaim(ctx, items)
+	return items, nil
+}
+
+// linkAndClaim finds the links of the items' SKUs and refuses SKUs used by two Bling
+// products: the first one seen keeps it, the others get an error row.
+func (wk *walker) linkAndClaim(ctx context.Context, items []item) {
+	var skus []string
+	for _, it := range items {
+		if it.sendable() {
+			skus = append(skus, it.mapped.Product.SKU)
+		}
+	}
+	if len(skus) == 0 {
+		return
+	}
+	links, err := wk.j.Store().ProductLinksBySKU(ctx, wk.j.Tenant.ID, skus)
+	if err != nil {
+		for i := range items {
+			if items[i].sendable() {
+				items[i].retry = fmt.Errorf("read product links: %w", err)
+			}
+		}
+		return
+	}
+	for i := range items {
+		it := &items[i]
+		if !it.sendable() {
+			continue
+		}
+		sku := it.mapped.Product.SKU
+		if owner, ok := wk.claimed[sku]; ok && owner != it.blingID {
+			it.errMsg = duplicateMessage(sku, owner, it.blingID)
+			continue
+		}
+		l, ok := links[sku]
+		if ok && l.BlingID != 0 && l.BlingID != it.blingID && wk.stillOwned(ctx, sku, l.BlingID) {
+			it.errMsg = duplicateMessage(sku, l.BlingID, it.blingID)
+			continue
+		}
+		wk.claimed[sku] = it.blingID
+		it.link, it.linked = l, ok
+	}
+}
+
+// stillOwned checks with Bling whether the product a link names still has the SKU: if
+// the seller moved the SKU to another product, the link is stale, not a duplicate.
+func (wk *walker) stillOwned(ctx context.Context, sku string, blingID int64) bool {
+	found, err := wk.j.ERP.ProductsBySKU(ctx, []string{sku})
+	if err != nil {
+		return true // cannot tell: the safe answer is not to send
+	}
+	for _, p := range found {
+		if p.ID == blingID || p.ParentID == blingID {
+			return true
+		}
+	}
+	// Variations are not listed; the linked id may be one. Ask for it directly.
+	if p, err := wk.j.ERP.Product(ctx, blingID); err == nil {
+		return p.SKU == sku
+	}
+	return false
+}
+
+func duplicateMessage(sku string, first, second int64) string {
+	return fmt.Sprintf("SKU %s is used by two Bling products (%d and %d); product %d was not sent. Give each product its own SKU (código) in Bling", sku, first, second, second)
+}
+
+func (it item) sendable() bool { return it.errMsg == "" && it.skipMsg == "" && it.retry == nil }
+
+// write sends the page's products to CaZco and returns the batch that records them,
+// how many were left for a later run, and an error that stops the tenant (the batch
+// still records what was done before it).
+func (wk *walker) write(ctx context.Context, items []item) (cazbling.Batch, int, error) {
+	var b cazbling.Batch
+	retry := 0
+	for _, it := range items {
+		entry := cazbling.LogEntry{Entity: cazbling.EntityProduct, Key: it.key, BlingID: idString(it.blingID)}
+		switch {
+		case it.skipMsg != "":
+			entry.Action, entry.Status, entry.Message = cazbling.ActionSkipped, cazbling.StatusSkipped, it.skipMsg
+		case it.errMsg != "":
+			entry.Action, entry.Status, entry.Message = cazbling.ActionFailed, cazbling.StatusError, it.errMsg
+		case it.retry != nil:
+			retry++
+			entry.Action, entry.Status = ActionRetryLater, cazbling.StatusError
+			entry.Message = fmt.Sprintf("Bling or CaZco did not answer well enough now (%v); left for the next run", it.retry)
+		default:
+			link, e, err := wk.upsert(ctx, it)
+			entry = e
+			if err != nil {
+				if ctx.Err() != nil || tenantLevel(err) {
+					return b, retry, err
+				}
+				if retryable(err) {
+					retry++
+					entry.Action, entry.Status = ActionRetryLater, cazbling.StatusError
+					entry.Message = fmt.Sprintf("CaZco did not take product %s now (%v); left for the next run", it.key, err)
+				} else {
+					entry.Action, entry.Status = cazbling.ActionFailed, cazbling.StatusError
+					entry.Message = fmt.Sprintf("CaZco refused product %s: %v", it.key, err)
+				}
+			} else {
+				b.ProductLinks = append(b.ProductLinks, link)
+			}
+		}
+		b.Logs = append(b.Logs, entry)
+	}
+	return b, retry, nil
+}
+
+// upsert creates or updates one product in CaZco (SYNC.md): by the link's CaZco id,
+// else by SKU; a create that finds the SKU taken turns into an update. Nothing is
+// written when the data's hash equals the last one sent.
+func (wk *walker) upsert(ctx context.Context, it item) (cazbling.ProductLink, cazbling.LogEntry, error) {
+	j := wk.j
+	p := it.mapped.Product
+	hash := Hash(p)
+	link := it.link
+	link.TenantID, link.SKU, link.BlingID = j.Tenant.ID, p.SKU, it.blingID
+	entry := cazbling.LogEntry{Entity: cazbling.EntityProduct, Key: p.SKU, BlingID: idString(it.blingID)}
+	status, note := cazbling.StatusOK, ""
+	if len(it.mapped.Warnings) > 0 {
+		status, note = cazbling.StatusWarning, "; "+strings.Join(it.mapped.Warnings, "; ")
+	}
+	done := func(action, msg string) (cazbling.ProductLink, cazbling.LogEntry, error) {
+		entry.Action, entry.Status, entry.Message, entry.CazcoID = action, status, msg+note, link.CazcoID
+		link.Hash = hash
+		return link, entry, nil
+	}
+	fail := func(err error) (cazbling.ProductLink, cazbling.LogEntry, error) {
+		entry.CazcoID = link.CazcoID
+		return link, entry, err
+	}
+	if it.linked && link.CazcoID != "" && link.Hash == hash {
+		return done(cazbling.ActionUnchanged, "already up to date in CaZco")
+	}
+	if j.Opts.DryRun {
+		return done(cazbling.ActionWouldWrite, "dry run: would create or update in CaZco")
+	}
+	// By the linked id first; a 404 means the id is stale: re-resolve by SKU.
+	if link.CazcoID != "" {
+		err := j.Market.UpdateProduct(ctx, link.CazcoID, p)
+		if err == nil {
+			return done(cazbling.ActionUpdated, "updated in CaZco")
+		}
+		if cazbling.KindOf(err) != cazbling.KindNotFound {
+			return fail(fmt.Errorf("update CaZco product %s: %w", link.CazcoID, err))
+		}
+		link.CazcoID = ""
+	}
+	existing, found, err := j.Market.ProductBySKU(ctx, p.SKU)
+	if err != nil {
+		return fail(fmt.Errorf("look up SKU in CaZco: %w", err))
+	}
+	if !found {
+		id, err := j.Market.CreateProduct(ctx, p)
+		if err == nil {
+			link.CazcoID = id
+			return done(cazbling.ActionCreated, "created in CaZco")
+		}
+		var ae *cazbling.APIError
+		if !errors.As(err, &ae) || ae.Kind != cazbling.KindConflict {
+			return fail(fmt.Errorf("create in CaZco: %w", err))
+		}
+		existing.ID = ae.ExistingID
+		if existing.ID == "" {
+			if existing, found, err = j.Market.ProductBySKU(ctx, p.SKU); err != nil || !found {
+				return fail(fmt.Errorf("CaZco says SKU %s exists but does not find it: %w", p.SKU, errors.Join(err, ae)))
+			}
+		}
+	}
+	link.CazcoID = existing.ID
+	if err := j.Market.UpdateProduct(ctx, existing.ID, p); err != nil {
+		return fail(fmt.Errorf("update CaZco product %s: %w", existing.ID, err))
+	}
+	return done(cazbling.ActionUpdated, "updated in CaZco (it was there already)")
+}
+
+// retryable reports whether an error is a passing fault worth trying on a later run,
+// rather than a refusal that needs someone to fix the data.
+func retryable(err error) bool {
+	if cazbling.IsRetryable(err) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	switch cazbling.KindOf(err) {
+	case cazbling.KindMalformed:
+		return true
+	}
+	return false
+}
+
+// tenantLevel reports whether an error stops the whole tenant rather than one item:
+// credentials refused, re-authorization needed, daily quota used up.
+func tenantLevel(err error) bool {
+	switch cazbling.KindOf(err) {
+	case cazbling.KindUnauthorized, cazbling.KindForbidden, cazbling.KindInvalidGrant, cazbling.KindDailyQuota:
+		return true
+	}
+	return false
+}
+
+func keyOf(sku string, blingID int64) string {
+	if strings.TrimSpace(sku) != "" {
+		return sku
+	}
+	return "bling:" + strconv.FormatInt(blingID, 10)
+}
+
+func idString(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return strconv.FormatInt(id, 10)
+}

@@ -1,0 +1,303 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/shopspring/decimal"
+)
+
+// StockBatchSize is how many balances are read from Bling, and how many levels are
+// written to CaZco, in one call.
+const StockBatchSize = 100
+
+// SyncStock is the stock flow: products changed in Bling since the cursor get their
+// data pushed to CaZco (created there if missing); then every linked product's Bling
+// balance is read, and the quantities that differ from what CaZco was last sent are
+// written, in batches.
+func SyncStock(ctx context.Context, j *Job) error {
+	w, err := j.Window(ctx, cazbling.StreamProductsChanged)
+	if err != nil {
+		return err
+	}
+	if w.Found {
+		if err := syncWindow(ctx, j, w, func(q *cazbling.ProductQuery, from, to time.Time) {
+			q.ChangedFrom, q.ChangedTo = from, to
+		}); err != nil {
+			return err
+		}
+	} else {
+		j.Logger().Warn("no products cursor yet: changed products are not pushed until `cazbling sync-products --full` (or activate) has run")
+	}
+	return SweepStock(ctx, j)
+}
+
+// pendingStock is one quantity to write to CaZco.
+type pendingStock struct {
+	link cazbling.ProductLink
+	qty  int64
+	note string // a warning about the value (negative balance sent as 0)
+}
+
+// SweepStock reads the Bling balance of every linked product and writes to CaZco the
+// quantities that differ from the last ones sent.
+func SweepStock(ctx context.Context, j *Job) error {
+	var pending []pendingStock
+	after := ""
+	seen := 0
+	for {
+		links, err := j.Store().ProductLinks(ctx, j.Tenant.ID, after, StockBatchSize)
+		if err != nil {
+			return fmt.Errorf("read product links: %w", err)
+		}
+		if len(links) == 0 {
+			break
+		}
+		after = links[len(links)-1].SKU
+		diffs, b, err := readBalances(ctx, j, links)
+		if err != nil {
+			return err
+		}
+		if err := j.Commit(ctx, b); err != nil {
+			return err
+		}
+		pending = append(pending, diffs...)
+		for len(pending) >= StockBatchSize {
+			if err := writeStock(ctx, j, pending[:StockBatchSize]); err != nil {
+				return err
+			}
+			pending = pending[StockBatchSize:]
+		}
+		seen += len(links)
+		j.Progress(seen, 0)
+	}
+	if len(pending) > 0 {
+		return writeStock(ctx, j, pending)
+	}
+	return nil
+}
+
+// readBalances reads the Bling balances of one page of links and returns the
+// quantities to write, and log rows for balances it could not use.
+func readBalances(ctx context.Context, j *Job, links []cazbling.ProductLink) ([]pendingStock, cazbling.Batch, error) {
+	var b cazbling.Batch
+	ids := make([]int64, 0, len(links))
+	for _, l := range links {
+		if l.BlingID != 0 && l.CazcoID != "" {
+			ids = append(ids, l.BlingID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, b, nil
+	}
+	balances, err := j.ERP.StockBalances(ctx, ids)
+	if err != nil {
+		if tenantLevel(err) || ctx.Err() != nil {
+			return nil, b, fmt.Errorf("read Bling stock balances: %w", err)
+		}
+		for _, l := range links {
+			if l.BlingID != 0 && l.CazcoID != "" {
+				b.Logs = append(b.Logs, stockEntry(l, ActionRetryLater, cazbling.StatusError,
+					fmt.Sprintf("could not read the Bling balance now (%v); checked again on the next run", err)))
+			}
+		}
+		return nil, b, nil
+	}
+	byID := make(map[int64]cazbling.StockBalance, len(balances))
+	for _, bal := range balances {
+		byID[bal.ProductID] = bal
+	}
+	var out []pendingStock
+	for _, l := range links {
+		if l.BlingID == 0 || l.CazcoID == "" {
+			continue
+		}
+		bal, ok := byID[l.BlingID]
+		if !ok {
+			b.Logs = append(b.Logs, stockEntry(l, cazbling.ActionSkipped, cazbling.StatusWarning,
+				fmt.Sprintf("Bling returned no balance for product %d (SKU %s); it may have been deleted in Bling. CaZco stock left as it is", l.BlingID, l.SKU)))
+			continue
+		}
+		qty, note := Quantity(bal, j.Tenant.BlingDeposit)
+		if l.StockKnown && l.StockSent == qty {
+			continue
+		}
+		out = append(out, pendingStock{link: l, qty: qty, note: note})
+	}
+	return out, b, nil
+}
+
+// Quantity is the whole, non-negative quantity CaZco is sent for a Bling balance: the
+// virtual balance (physical minus reserved) over all deposits, or of one deposit.
+// Negative balances become 0 and fractions are rounded down (never sell what is not
+// there); note says so when the value was changed.
+func Quantity(bal cazbling.StockBalance, deposit int64) (int64, string) {
+	v := bal.VirtualTotal
+	if deposit != 0 {
+		v = decimal.Zero
+		for _, d := range bal.Deposits {
+			if d.DepositID == deposit {
+				v = d.Virtual
+			}
+		}
+	}
+	if v.IsNegative() {
+		return 0, fmt.Sprintf("Bling balance is %s (negative); sent as 0", v.String())
+	}
+	return v.Floor().IntPart(), ""
+}
+
+// writeStock writes up to StockBatchSize quantities: one batch call, or one call per
+// product when the store has no batch endpoint; a SKU CaZco no longer has is created
+// again from Bling.
+func writeStock(ctx context.Context, j *Job, ps []pendingStock) error {
+	var b cazbling.Batch
+	if j.Opts.DryRun {
+		for _, p := range ps {
+			b.Logs = append(b.Logs, stockEntry(p.link, cazbling.ActionWouldWrite, cazbling.StatusOK,
+				fmt.Sprintf("dry run: would set CaZco stock to %d%s", p.qty, wasNote(p.link))))
+		}
+		return j.Commit(ctx, b)
+	}
+	items := make([]cazbling.StockItem, len(ps))
+	for i, p := range ps {
+		items[i] = cazbling.StockItem{SKU: p.link.SKU, Quantity: p.qty}
+	}
+	results, err := j.Market.SetStockBatch(ctx, items)
+	switch {
+	case errors.Is(err, cazbling.ErrBatchUnsupported):
+		for _, p := range ps {
+			err := j.Market.SetStock(ctx, p.link.CazcoID, p.qty)
+			if cazbling.KindOf(err) == cazbling.KindNotFound {
+				if err := recreate(ctx, j, p, &b); err != nil {
+					return commitThen(ctx, j, b, err)
+				}
+				continue
+			}
+			if err := stockOutcome(j, p, err, &b); err != nil {
+				return commitThen(ctx, j, b, err)
+			}
+		}
+		return j.Commit(ctx, b)
+	case err != nil:
+		if tenantLevel(err) || ctx.Err() != nil {
+			return fmt.Errorf("write CaZco stock: %w", err)
+		}
+		for _, p := range ps {
+			_ = stockOutcome(j, p, err, &b)
+		}
+		return j.Commit(ctx, b)
+	}
+	bySKU := make(map[string]cazbling.StockResult, len(results))
+	for _, r := range results {
+		bySKU[r.SKU] = r
+	}
+	for _, p := range ps {
+		r, ok := bySKU[p.link.SKU]
+		switch {
+		case !ok:
+			b.Logs = append(b.Logs, stockEntry(p.link, ActionRetryLater, cazbling.StatusError,
+				"CaZco's stock batch answer left this SKU out; written again on the next run"))
+		case r.Status == "updated":
+			_ = stockOutcome(j, p, nil, &b)
+		case r.Status == "not_found":
+			if err := recreate(ctx, j, p, &b); err != nil {
+				return commitThen(ctx, j, b, err)
+			}
+		default:
+			msg := r.Message
+			if msg == "" {
+				msg = "no reason given"
+			}
+			b.Logs = append(b.Logs, stockEntry(p.link, cazbling.ActionFailed, cazbling.StatusError,
+				fmt.Sprintf("CaZco refused stock %d for SKU %s (%s: %s)", p.qty, p.link.SKU, r.Status, msg)))
+		}
+	}
+	return j.Commit(ctx, b)
+}
+
+// stockOutcome records the result of one stock write; its error is one that stops the
+// tenant.
+func stockOutcome(j *Job, p pendingStock, err error, b *cazbling.Batch) error {
+	switch {
+	case err == nil:
+		l := p.link
+		l.StockSent, l.StockKnown = p.qty, true
+		b.ProductLinks = append(b.ProductLinks, l)
+		status, msg := cazbling.StatusOK, fmt.Sprintf("stock set to %d%s", p.qty, wasNote(p.link))
+		if p.note != "" {
+			status, msg = cazbling.StatusWarning, msg+"; "+p.note
+		}
+		b.Logs = append(b.Logs, stockEntry(p.link, cazbling.ActionStockSet, status, msg))
+	case tenantLevel(err):
+		return fmt.Errorf("write CaZco stock: %w", err)
+	case retryable(err):
+		b.Logs = append(b.Logs, stockEntry(p.link, ActionRetryLater, cazbling.StatusError,
+			fmt.Sprintf("CaZco did not take stock %d now (%v); written again on the next run", p.qty, err)))
+	default:
+		b.Logs = append(b.Logs, stockEntry(p.link, cazbling.ActionFailed, cazbling.StatusError,
+			fmt.Sprintf("CaZco refused stock %d for SKU %s: %v", p.qty, p.link.SKU, err)))
+	}
+	return nil
+}
+
+// recreate handles a SKU the link says is in CaZco but CaZco does not have (deleted
+// there): it is created again from the Bling product, then its stock is set.
+func recreate(ctx context.Context, j *Job, p pendingStock, b *cazbling.Batch) error {
+	full, err := j.ERP.Product(ctx, p.link.BlingID)
+	if err != nil {
+		if tenantLevel(err) {
+			return err
+		}
+		b.Logs = append(b.Logs, stockEntry(p.link, ActionRetryLater, cazbling.StatusError,
+			fmt.Sprintf("CaZco no longer has SKU %s and the Bling product %d could not be read to create it again (%v); tried again on the next run", p.link.SKU, p.link.BlingID, err)))
+		return nil
+	}
+	var it *item
+	for _, m := range MapProduct(full) {
+		if m.Product.SKU == p.link.SKU && m.Err == "" {
+			stale := p.link
+			stale.CazcoID, stale.Hash = "", ""
+			it = &item{key: m.Product.SKU, blingID: m.BlingID, mapped: m, link: stale, linked: true}
+		}
+	}
+	if it == nil {
+		b.Logs = append(b.Logs, stockEntry(p.link, cazbling.ActionFailed, cazbling.StatusError,
+			fmt.Sprintf("CaZco no longer has SKU %s and Bling product %d no longer carries that SKU; nothing written", p.link.SKU, p.link.BlingID)))
+		return nil
+	}
+	link, entry, err := newWalker(j).upsert(ctx, *it)
+	if err != nil {
+		return stockOutcome(j, p, err, b)
+	}
+	entry.Message += " (CaZco no longer had it)"
+	b.Logs = append(b.Logs, entry)
+	b.ProductLinks = append(b.ProductLinks, link)
+	p.link = link
+	return stockOutcome(j, p, j.Market.SetStock(ctx, link.CazcoID, p.qty), b)
+}
+
+// commitThen records what was done, then returns err.
+func commitThen(ctx context.Context, j *Job, b cazbling.Batch, err error) error {
+	if cerr := j.Commit(ctx, b); cerr != nil {
+		return errors.Join(err, cerr)
+	}
+	return err
+}
+
+func wasNote(l cazbling.ProductLink) string {
+	if !l.StockKnown {
+		return ""
+	}
+	return fmt.Sprintf(" (was %d)", l.StockSent)
+}
+
+func stockEntry(l cazbling.ProductLink, action, status, msg string) cazbling.LogEntry {
+	return cazbling.LogEntry{
+		Entity: cazbling.EntityStock, Key: l.SKU, Action: action, Status: status, Message: msg,
+		BlingID: idString(l.BlingID), CazcoID: l.CazcoID,
+	}
+}
