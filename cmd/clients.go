@@ -1,0 +1,147 @@
+package cmd
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/cazbling/cazbling/pkg/bling"
+	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/cazco"
+	"github.com/cazbling/cazbling/pkg/httpx"
+)
+
+// clients builds the API clients of each tenant. The process-wide Bling limits (per IP
+// and for the token endpoint) are shared by all of them.
+type clients struct {
+	app        *App
+	store      cazbling.Store
+	http       *http.Client
+	blingIP    *rate.Limiter
+	blingToken *rate.Limiter
+	stats      *apiStats
+}
+
+func newClients(app *App, store cazbling.Store) *clients {
+	return &clients{
+		app:   app,
+		store: store,
+		http:  httpx.NewTransport(60 * time.Second),
+		// Bling blocks an IP for 600 requests in 10 s; stay well under it.
+		blingIP: httpx.PerSecond(app.BlingIPRate),
+		// ... and for 20 token calls a minute.
+		blingToken: httpx.PerWindow(18, time.Minute, 3),
+		stats:      newAPIStats(),
+	}
+}
+
+func (c *clients) blingOptions(t cazbling.Tenant, tokens bling.TokenStore) bling.Options {
+	return bling.Options{
+		BaseURL:         t.BlingURL,
+		ClientID:        t.BlingClientID,
+		ClientSecret:    t.BlingClientSecret,
+		Tokens:          tokens,
+		HTTP:            c.http,
+		AccountLimiter:  httpx.PerSecond(c.app.BlingRate),
+		GlobalLimiter:   c.blingIP,
+		TokenLimiter:    c.blingToken,
+		InitialInterval: c.app.RetryBase,
+		Observe:         c.stats.observer("bling"),
+		Logger:          c.app.Logger.With("tenant", t.ID, "api", "bling"),
+		Now:             c.app.Now,
+	}
+}
+
+// ERP is the Bling client of a stored tenant; its tokens live in the store.
+func (c *clients) ERP(t cazbling.Tenant) (cazbling.ERP, error) {
+	return bling.New(c.blingOptions(t, tenantTokens{store: c.store, tenantID: t.ID}))
+}
+
+// Market is the CaZco client of a tenant.
+func (c *clients) Market(t cazbling.Tenant) (cazbling.Marketplace, error) {
+	return cazco.New(cazco.Options{
+		BaseURL:         t.CazcoURL,
+		APIKey:          t.CazcoAPIKey,
+		HTTP:            c.http,
+		RatePerMinute:   unlimitedIfZero(c.app.CazcoRPM),
+		UserAgent:       "cazbling/" + Version,
+		InitialInterval: c.app.RetryBase,
+		Observe:         c.stats.observer("cazco"),
+		Logger:          c.app.Logger.With("tenant", t.ID, "api", "cazco"),
+		Now:             c.app.Now,
+	})
+}
+
+// tenantTokens is a tenant's token pair in the store, as the Bling client needs it.
+type tenantTokens struct {
+	store    cazbling.Store
+	tenantID string
+}
+
+func (t tenantTokens) Token(ctx context.Context) (cazbling.Token, error) {
+	return t.store.Token(ctx, t.tenantID)
+}
+
+func (t tenantTokens) UpdateToken(ctx context.Context, fn func(cazbling.Token) (cazbling.Token, error)) (cazbling.Token, error) {
+	return t.store.UpdateToken(ctx, t.tenantID, fn)
+}
+
+// memoryTokens holds a token pair not yet saved (activate verifies before it saves).
+type memoryTokens struct {
+	mu  sync.Mutex
+	tok cazbling.Token
+}
+
+func (m *memoryTokens) Token(context.Context) (cazbling.Token, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.tok, nil
+}
+
+func (m *memoryTokens) UpdateToken(_ context.Context, fn func(cazbling.Token) (cazbling.Token, error)) (cazbling.Token, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, err := fn(m.tok)
+	if err != nil {
+		return cazbling.Token{}, err
+	}
+	m.tok = t
+	return t, nil
+}
+
+// apiStats counts requests and 429s per API, for the metrics file.
+type apiStats struct {
+	mu       sync.Mutex
+	requests map[string]int
+	limited  map[string]int
+	errors   map[string]int
+}
+
+func newAPIStats() *apiStats {
+	return &apiStats{requests: map[string]int{}, limited: map[string]int{}, errors: map[string]int{}}
+}
+
+func (s *apiStats) observer(api string) func(method, rawURL string, status int) {
+	return func(_, _ string, status int) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.requests[api]++
+		switch {
+		case status == http.StatusTooManyRequests:
+			s.limited[api]++
+		case status == 0 || status >= 500:
+			s.errors[api]++
+		}
+	}
+}
+
+// unlimitedIfZero maps the CLI's "0 or less: no pacing" to the client's negative.
+func unlimitedIfZero(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
+}
