@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -241,13 +242,17 @@ func (wk *walker) read(ctx context.Context, summaries []cazbling.ERPProductSumma
 			items = append(items, it)
 		}
 	}
-	wk.linkAndClaim(ctx, items)
+	if err := wk.linkAndClaim(ctx, items); err != nil {
+		return nil, err
+	}
 	return items, nil
 }
 
-// linkAndClaim finds the links of the items' SKUs and refuses SKUs used by two Bling
-// products: the first one seen keeps it, the others get an error row.
-func (wk *walker) linkAndClaim(ctx context.Context, items []item) {
+// linkAndClaim finds the links of the items' SKUs and refuses SKUs that Bling has on
+// more than one product: none of them is sent, each gets an error row, until the seller
+// gives each its own SKU. One Bling look-up by SKU per page finds them, whatever order
+// the catalogue is walked in. Its error is one that stops the tenant.
+func (wk *walker) linkAndClaim(ctx context.Context, items []item) error {
 	var skus []string
 	for _, it := range items {
 		if it.sendable() {
@@ -255,16 +260,33 @@ func (wk *walker) linkAndClaim(ctx context.Context, items []item) {
 		}
 	}
 	if len(skus) == 0 {
-		return
+		return nil
+	}
+	markRetry := func(err error) {
+		for i := range items {
+			if items[i].sendable() {
+				items[i].retry = err
+			}
+		}
+	}
+	found, err := wk.j.ERP.ProductsBySKU(ctx, skus)
+	if err != nil {
+		if tenantLevel(err) {
+			return fmt.Errorf("look up SKUs in Bling: %w", err)
+		}
+		markRetry(fmt.Errorf("look up SKUs in Bling: %w", err))
+		return nil
+	}
+	owners := map[string][]int64{}
+	for _, p := range found {
+		if !slices.Contains(owners[p.SKU], p.ID) {
+			owners[p.SKU] = append(owners[p.SKU], p.ID)
+		}
 	}
 	links, err := wk.j.Store().ProductLinksBySKU(ctx, wk.j.Tenant.ID, skus)
 	if err != nil {
-		for i := range items {
-			if items[i].sendable() {
-				items[i].retry = fmt.Errorf("read product links: %w", err)
-			}
-		}
-		return
+		markRetry(fmt.Errorf("read product links: %w", err))
+		return nil
 	}
 	for i := range items {
 		it := &items[i]
@@ -272,41 +294,32 @@ func (wk *walker) linkAndClaim(ctx context.Context, items []item) {
 			continue
 		}
 		sku := it.mapped.Product.SKU
-		if owner, ok := wk.claimed[sku]; ok && owner != it.blingID {
-			it.errMsg = duplicateMessage(sku, owner, it.blingID)
-			continue
+		ids := owners[sku]
+		if !slices.Contains(ids, it.blingID) {
+			ids = append(ids, it.blingID)
 		}
-		l, ok := links[sku]
-		if ok && l.BlingID != 0 && l.BlingID != it.blingID && wk.stillOwned(ctx, sku, l.BlingID) {
-			it.errMsg = duplicateMessage(sku, l.BlingID, it.blingID)
+		if owner, ok := wk.claimed[sku]; ok && !slices.Contains(ids, owner) {
+			ids = append(ids, owner)
+		}
+		if len(ids) > 1 {
+			it.errMsg = duplicateMessage(sku, ids)
 			continue
 		}
 		wk.claimed[sku] = it.blingID
-		it.link, it.linked = l, ok
+		// A link naming another Bling product is stale (the seller moved the SKU):
+		// Bling says this product alone has it now.
+		it.link, it.linked = links[sku]
 	}
+	return nil
 }
 
-// stillOwned checks with Bling whether the product a link names still has the SKU: if
-// the seller moved the SKU to another product, the link is stale, not a duplicate.
-func (wk *walker) stillOwned(ctx context.Context, sku string, blingID int64) bool {
-	found, err := wk.j.ERP.ProductsBySKU(ctx, []string{sku})
-	if err != nil {
-		return true // cannot tell: the safe answer is not to send
+func duplicateMessage(sku string, ids []int64) string {
+	slices.Sort(ids)
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
 	}
-	for _, p := range found {
-		if p.ID == blingID || p.ParentID == blingID {
-			return true
-		}
-	}
-	// Variations are not listed; the linked id may be one. Ask for it directly.
-	if p, err := wk.j.ERP.Product(ctx, blingID); err == nil {
-		return p.SKU == sku
-	}
-	return false
-}
-
-func duplicateMessage(sku string, first, second int64) string {
-	return fmt.Sprintf("SKU %s is used by two Bling products (%d and %d); product %d was not sent. Give each product its own SKU (código) in Bling", sku, first, second, second)
+	return fmt.Sprintf("SKU %s is used by %d Bling products (%s); none of them is sent until each has its own SKU (código) in Bling", sku, len(ids), strings.Join(s, ", "))
 }
 
 func (it item) sendable() bool { return it.errMsg == "" && it.skipMsg == "" && it.retry == nil }
