@@ -1,0 +1,46 @@
+# cazbling: build, test and demo. Go with cgo (mattn/go-sqlite3 needs a C compiler).
+export CGO_ENABLED := 1
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/cazbling/cazbling/cmd.Version=$(VERSION)
+BIN     := bin/cazbling
+
+.PHONY: build test e2e lint cover demo bench fuzz clean
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+# vet + every test with the race detector (includes the end-to-end suite).
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+# The end-to-end suite alone: the built binary against the sandbox.
+e2e:
+	$(GO) test -race -count=1 -v -run 'E2E' ./pkg/e2e/
+
+lint:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting" && exit 1)
+
+cover:
+	$(GO) test -count=1 -coverprofile=coverage.out ./...
+	$(GO) tool cover -func=coverage.out | tail -1
+
+# Short fuzz runs of every fuzz target (CI runs them for a few seconds each).
+FUZZTIME ?= 5s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list 'Fuzz.*' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+demo: build
+	./scripts/demo.sh
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./pkg/store/sqlite/
+
+clean:
+	rm -rf bin coverage.out .demo

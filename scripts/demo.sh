@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# make demo: the sandbox in the background, a demo tenant activated against it, every
+# flow run once, then the log. Needs only the built binary and curl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=./bin/cazbling
+DIR=.demo
+PORT=${DEMO_PORT:-18080}
+BASE="http://127.0.0.1:$PORT"
+rm -rf "$DIR" && mkdir -p "$DIR"
+export CAZBLING_DB="$DIR/cazbling.db"
+# The sandbox keeps Bling's real 3 requests/s per account; CaZco's limit is raised from
+# 60 to 600 a minute so that the demo takes seconds, not minutes.
+export CAZBLING_CAZCO_RPM=600
+
+$BIN sandbox --addr "127.0.0.1:$PORT" --cazco-rate 600 >"$DIR/sandbox.out" 2>"$DIR/sandbox.log" &
+SANDBOX=$!
+trap 'kill $SANDBOX 2>/dev/null || true' EXIT
+for _ in $(seq 50); do
+  curl -fs "$BASE/_sandbox/tenants" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "The sandbox serves a stand-in Bling and CaZco on $BASE"
+TENANT=loja-da-ana
+CLIENT_ID=$(curl -fs "$BASE/_sandbox/tenants" | sed -n 's/.*"tenant":"'$TENANT'"[^}]*"client_id":"\([^"]*\)".*/\1/p')
+CLIENT_SECRET=$(curl -fs "$BASE/_sandbox/tenants" | sed -n 's/.*"tenant":"'$TENANT'"[^}]*"client_secret":"\([^"]*\)".*/\1/p')
+CAZCO_KEY=$(curl -fs "$BASE/_sandbox/tenants" | sed -n 's/.*"tenant":"'$TENANT'"[^}]*"cazco_key":"\([^"]*\)".*/\1/p')
+CODE=$(curl -fs -X POST "$BASE/_sandbox/code?client_id=$CLIENT_ID" | sed -n 's/.*"code":"\([^"]*\)".*/\1/p')
+
+step "cazbling activate $TENANT (verifies both sides, then the initial full sync)"
+$BIN activate "$TENANT" --bling-url "$BASE/Api/v3" --bling-client-id "$CLIENT_ID" \
+  --bling-client-secret "$CLIENT_SECRET" --bling-code "$CODE" \
+  --cazco-url "$BASE/api/v1/seller" --cazco-api-key "$CAZCO_KEY" || true
+
+step "cazbling sync-products (nothing new: nothing written)"
+$BIN sync-products || true
+step "cazbling sync-stock"
+$BIN sync-stock || true
+step "cazbling sync-orders (CaZco orders filed in Bling, each once)"
+$BIN sync-orders || true
+step "cazbling sync-orders again (nothing filed twice)"
+$BIN sync-orders || true
+
+step "cazbling logs --runs"
+$BIN logs --runs || true
+step "cazbling logs --limit 25"
+$BIN logs --limit 25 || true
+step "cazbling logs --status error (what needs a person)"
+$BIN logs --status error || true
