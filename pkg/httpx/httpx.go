@@ -215,7 +215,7 @@ func (c *Client) once(ctx context.Context, req Request) (*Response, error) {
 	c.observe(req, r.StatusCode)
 	if l := c.logger(); l.Enabled(ctx, slog.LevelDebug) {
 		l.Debug("http", "method", req.Method, "url", RedactURL(req.URL), "status", r.StatusCode,
-			"took", time.Since(start).Round(time.Millisecond), "request", RedactBody(req.Body), "response", RedactBody(truncate(data, 2048)))
+			"took", time.Since(start).Round(time.Millisecond), "request", truncate(RedactBody(req.Body), 2048), "response", truncate(RedactBody(data), 2048))
 	}
 	return &Response{Status: r.StatusCode, Header: r.Header, Body: data}, nil
 }
@@ -283,9 +283,11 @@ func errString(err error) string {
 	return err.Error()
 }
 
-func truncate(b []byte, n int) []byte {
-	if len(b) <= n {
-		return b
+// truncate cuts s for a log line. It runs after redaction: cutting first could split
+// a secret from the pattern that recognizes it.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return b[:n]
+	return s[:n] + "…"
 }

@@ -3,6 +3,7 @@ package httpx
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -183,5 +184,26 @@ func TestDoRefusesHugeBody(t *testing.T) {
 	var ne *NetworkError
 	if !errors.As(err, &ne) {
 		t.Fatalf("error %v, want *NetworkError for an oversized body", err)
+	}
+}
+
+// A token answer longer than the debug log's cut must not leak the token's head.
+func TestDebugLogRedactsBeforeCutting(t *testing.T) {
+	token := strings.Repeat("eyJhbGciOiJSUzI1NiJ9", 200) // ~4,000 characters
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"access_token":"` + token + `","expires_in":21600}`))
+	}))
+	defer srv.Close()
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c := &Client{Logger: logger}
+	if _, err := c.Do(context.Background(), Request{Method: "POST", URL: srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "http") {
+		t.Fatalf("no debug line written: %q", logs.String())
+	}
+	if strings.Contains(logs.String(), "eyJhbGciOiJSUzI1NiJ9") {
+		t.Errorf("debug log holds part of the access token")
 	}
 }
