@@ -83,9 +83,6 @@ func mapOne(p cazbling.ERPProduct, parent *cazbling.ERPProduct) Mapped {
 		if len(mp.Images) == 0 {
 			mp.Images = parent.Images
 		}
-		if p.GTIN == "" && p.NCM == "" {
-			p.NCM = parent.NCM
-		}
 		if p.NCM == "" {
 			p.NCM = parent.NCM
 		}
