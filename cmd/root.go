@@ -156,7 +156,7 @@ Exit status: 0 all went well; 1 an item or tenant failed (the log says which);
 	f.StringVar(&app.LogFormat, "log-format", "text", "log lines on stderr: text or json (env CAZBLING_LOG_FORMAT)")
 	f.StringVar(&app.LogLevel, "log-level", "info", "debug, info, warn or error (env CAZBLING_LOG_LEVEL)")
 	f.BoolVarP(&app.Quiet, "quiet", "q", false, "only warnings and errors on stderr, no summary table")
-	f.StringArrayVar(&app.Tenants, "tenant", nil, "restrict a sync flow to this tenant (repeatable; default all active tenants)")
+	f.StringArrayVar(&app.Tenants, "tenant", nil, "work only this tenant (repeatable for sync flows; default all active tenants); logs: one tenant")
 	f.DurationVar(&app.Timeout, "timeout", 50*time.Minute, "the whole run's deadline; work not done is left for the next run")
 	f.IntVar(&app.Concurrency, "concurrency", 4, "tenants worked at once by a sync flow (env CAZBLING_CONCURRENCY)")
 	f.StringVar(&app.MetricsFile, "metrics-file", "", "after a sync run, write Prometheus text-format metrics here (env CAZBLING_METRICS_FILE)")
