@@ -12,6 +12,9 @@ export CAZBLING_DB="$DIR/cazbling.db"
 # The sandbox keeps Bling's real 3 requests/s per account; CaZco's limit is raised from
 # 60 to 600 a minute so that the demo takes seconds, not minutes.
 export CAZBLING_CAZCO_RPM=600
+# Runs read Bling's changes up to a minute ago by default (late indexing); the demo's
+# changes are seconds old, so it reads up to a second ago.
+export CAZBLING_MARGIN=1s
 
 $BIN sandbox --addr "127.0.0.1:$PORT" --cazco-rate 600 >"$DIR/sandbox.out" 2>"$DIR/sandbox.log" &
 SANDBOX=$!
@@ -37,8 +40,15 @@ $BIN activate "$TENANT" --bling-url "$BASE/Api/v3" --bling-client-id "$CLIENT_ID
 
 step "cazbling sync-products (nothing new: nothing written)"
 $BIN sync-products || true
-step "cazbling sync-stock"
+
+step "In Bling, the seller changes a price and two stock levels (in the default deposit)"
+curl -fs -X POST "$BASE/_sandbox/bling/price?client_id=$CLIENT_ID&sku=OCU-SOL-015&price=219.90" >/dev/null
+curl -fs -X POST "$BASE/_sandbox/bling/stock?client_id=$CLIENT_ID&sku=TOA-MIC-025&quantity=3" >/dev/null
+curl -fs -X POST "$BASE/_sandbox/bling/stock?client_id=$CLIENT_ID&sku=SAN-RAS-021&quantity=0" >/dev/null
+sleep 2 # Bling's date filters have whole seconds
+step "cazbling sync-stock (one product update, one stock batch)"
 $BIN sync-stock || true
+
 step "cazbling sync-orders (CaZco orders filed in Bling, each once)"
 $BIN sync-orders || true
 step "cazbling sync-orders again (nothing filed twice)"
@@ -46,7 +56,7 @@ $BIN sync-orders || true
 
 step "cazbling logs --runs"
 $BIN logs --runs || true
-step "cazbling logs --limit 25"
-$BIN logs --limit 25 || true
+step "cazbling logs --tenant $TENANT --limit 20"
+$BIN logs --tenant "$TENANT" --limit 20 || true
 step "cazbling logs --status error (what needs a person)"
 $BIN logs --status error || true
