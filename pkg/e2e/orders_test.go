@@ -291,9 +291,9 @@ func ordersDB(t *testing.T, e *env) *sql.DB {
 	return db
 }
 
-// ordersExpireLeases makes every lease lapse, as 45 s of waiting would after a
-// kill -9 (the killed process never released its lease). It returns how many
-// leases were left behind.
+// ordersExpireLeases makes every lease lapse, as waiting out the lease TTL would
+// after a kill -9 (the killed process never released its lease), without the wait.
+// It returns how many leases were left behind.
 func ordersExpireLeases(t *testing.T, e *env) int64 {
 	t.Helper()
 	db := ordersDB(t, e)
@@ -619,8 +619,8 @@ func TestE2EOrdersKillLoop(t *testing.T) {
 			counts, _ := ordersLinkStates(t, e, tn)
 			t.Logf("kill %d after %s (landed: %v): Bling has %d orders; links %v", iter, delay.Round(time.Millisecond), landed, len(e.sb.Bling.Orders(tn.ClientID)), counts)
 		}
-		// The killed process never released its lease, which lapses only after 45 s;
-		// make it lapse now, or the next run would skip the tenant (and exit 0).
+		// The killed process never released its lease, which lapses only after the
+		// TTL; make it lapse now, or the next run would skip the tenant (and exit 0).
 		leftLeases += ordersExpireLeases(t, e)
 	}
 	if randomKills < 10 || commitKills < 3 {
