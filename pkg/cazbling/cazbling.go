@@ -350,6 +350,10 @@ type ProductLink struct {
 	StockSent  int64  // quantity last sent; meaningful when StockKnown
 	StockKnown bool
 	UpdatedAt  time.Time
+	// SeenAt is the start of the last run that listed the product in a window and knew
+	// its CaZco data current; SummaryHash fingerprints its Bling list entry then.
+	SeenAt      time.Time
+	SummaryHash string
 }
 
 // OrderLinkState is where an order stands on its way into Bling.
