@@ -19,7 +19,8 @@ type Window struct {
 	Stream string
 	From   time.Time // zero when the stream has no cursor yet
 	To     time.Time
-	Found  bool // the stream had a cursor
+	Found  bool      // the stream had a cursor
+	Prev   time.Time // the cursor's value: [From, Prev) is the overlap with the last run
 }
 
 // Window computes the job's read window for a time stream.
@@ -43,7 +44,7 @@ func (j *Job) Window(ctx context.Context, stream string) (Window, error) {
 	if err != nil {
 		return w, fmt.Errorf("cursor %s of tenant %q holds %q, not a time; run `cazbling sync-products --full --tenant %s` to rebuild it", stream, j.Tenant.ID, v, j.Tenant.ID)
 	}
-	w.Found = true
+	w.Found, w.Prev = true, t
 	w.From = t.Add(-overlap)
 	if w.From.After(w.To) {
 		w.From = w.To

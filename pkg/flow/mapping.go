@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -221,6 +222,16 @@ func Hash(p cazbling.MarketProduct) string {
 		cazbling.MarketProduct
 		Price string
 	}{p, p.Price.StringFixed(2)})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// SummaryHash fingerprints a Bling list entry: what the list shows of a product.
+func SummaryHash(s cazbling.ERPProductSummary) string {
+	b, _ := json.Marshal([]string{
+		strconv.FormatInt(s.ID, 10), strconv.FormatInt(s.ParentID, 10), s.SKU, s.Name,
+		s.Price.String(), s.Type, s.Status, s.Format, s.ShortDesc, s.ImageURL,
+	})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
 }

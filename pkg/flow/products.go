@@ -75,13 +75,29 @@ func syncFull(ctx context.Context, j *Job) error {
 
 // syncWindow walks the products in a time window of a stream (inclusion or alteration
 // date), in pieces of at most a year, and moves the stream's cursor at the end.
+//
+// The overlap with the previous run, [From, Prev), is walked on its own: a product
+// listed there that a run since Prev already listed, unchanged in the list, and knew
+// current in CaZco needs no detail read (SYNC.md's overlap re-reads what a late index
+// or a skewed clock hid, not what was already handled).
 func syncWindow(ctx context.Context, j *Job, w Window, filter func(q *cazbling.ProductQuery, from, to time.Time)) error {
-	pieces := SplitYears(w.From, w.To)
+	start := w.From
+	var pieces [][2]time.Time
+	var trusted int // pieces[:trusted] are the overlap
+	if w.Found && w.From.Before(w.Prev) && w.Prev.Before(w.To) {
+		pieces = append(pieces, [2]time.Time{w.From, w.Prev})
+		trusted, start = 1, w.Prev
+	}
+	pieces = append(pieces, SplitYears(start, w.To)...)
 	wk := newWalker(j)
 	for i, piece := range pieces {
 		q := cazbling.ProductQuery{Criterion: 5}
 		filter(&q, piece[0], piece[1])
 		last := i == len(pieces)-1
+		wk.trustSince = time.Time{}
+		if i < trusted {
+			wk.trustSince = w.Prev
+		}
 		pages := func(ctx context.Context, page int) ([]cazbling.ERPProductSummary, bool, error) {
 			return j.ERP.ProductsPage(ctx, q, page)
 		}
@@ -111,6 +127,8 @@ func syncWindow(ctx context.Context, j *Job, w Window, filter func(q *cazbling.P
 type item struct {
 	key     string // the SKU, or "bling:<id>" when there is none
 	blingID int64
+	summary string // fingerprint of the Bling list entry; "" for variations
+	current bool   // known current in CaZco: no read, no write, only seen again
 	mapped  Mapped
 	link    cazbling.ProductLink
 	linked  bool
@@ -133,12 +151,16 @@ type page struct {
 type walker struct {
 	j       *Job
 	claimed map[string]int64 // SKU → Bling id, this run
+	handled map[int64]bool   // Bling ids read this run: a product listed twice (window pieces share their edge second) is read once
 	stopped bool             // the walk stopped early and left work for a later run
 	done    int
+	// trustSince, when set, lets a product skip its detail read if a run that started
+	// at or after it listed the product with the same list entry and knew it current.
+	trustSince time.Time
 }
 
 func newWalker(j *Job) *walker {
-	return &walker{j: j, claimed: map[string]int64{}}
+	return &walker{j: j, claimed: map[string]int64{}, handled: map[int64]bool{}}
 }
 
 // walk reads pages from start until a page says there are no more, writes each page's
@@ -205,6 +227,10 @@ func (wk *walker) walk(ctx context.Context, start int,
 // read turns a page of summaries into items: full product read, mapped, SKUs
 // claimed, and links found. Its error is one that stops the tenant.
 func (wk *walker) read(ctx context.Context, summaries []cazbling.ERPProductSummary) ([]item, error) {
+	seen, err := wk.seenCurrent(ctx, summaries)
+	if err != nil {
+		return nil, err
+	}
 	var items []item
 	for _, s := range summaries {
 		if err := ctx.Err(); err != nil {
@@ -213,6 +239,10 @@ func (wk *walker) read(ctx context.Context, summaries []cazbling.ERPProductSumma
 		if s.ParentID != 0 {
 			continue // a variation: synced through its parent
 		}
+		if wk.handled[s.ID] {
+			continue
+		}
+		wk.handled[s.ID] = true
 		if IsService(s) {
 			items = append(items, item{key: keyOf(s.SKU, s.ID), blingID: s.ID,
 				skipMsg: "a service (tipo S) is not sold on CaZco; not sent"})
@@ -221,6 +251,10 @@ func (wk *walker) read(ctx context.Context, summaries []cazbling.ERPProductSumma
 		if strings.TrimSpace(s.SKU) == "" {
 			items = append(items, item{key: keyOf("", s.ID), blingID: s.ID,
 				errMsg: fmt.Sprintf("Bling product %d %q has no SKU (código); give it one in Bling and it is synced on the next run", s.ID, s.Name)})
+			continue
+		}
+		if l, ok := seen[s.ID]; ok {
+			items = append(items, item{key: s.SKU, blingID: s.ID, summary: l.SummaryHash, current: true, link: l, linked: true})
 			continue
 		}
 		full, err := wk.j.ERP.Product(ctx, s.ID)
@@ -239,6 +273,9 @@ func (wk *walker) read(ctx context.Context, summaries []cazbling.ERPProductSumma
 		}
 		for _, m := range MapProduct(full) {
 			it := item{key: keyOf(m.Product.SKU, m.BlingID), blingID: m.BlingID, mapped: m, errMsg: m.Err}
+			if m.BlingID == s.ID {
+				it.summary = SummaryHash(s)
+			}
 			items = append(items, it)
 		}
 	}
@@ -246,6 +283,37 @@ func (wk *walker) read(ctx context.Context, summaries []cazbling.ERPProductSumma
 		return nil, err
 	}
 	return items, nil
+}
+
+// seenCurrent returns, by Bling id, the links of the simple products of a page that
+// need no detail read: in the overlap (trustSince set), listed by a run that started at
+// or after trustSince with the same list entry, and current in CaZco then.
+func (wk *walker) seenCurrent(ctx context.Context, summaries []cazbling.ERPProductSummary) (map[int64]cazbling.ProductLink, error) {
+	if wk.trustSince.IsZero() || wk.j.Opts.Full {
+		return nil, nil
+	}
+	var skus []string
+	for _, s := range summaries {
+		if s.ParentID == 0 && !IsService(s) && s.Format != "V" && strings.TrimSpace(s.SKU) != "" {
+			skus = append(skus, s.SKU)
+		}
+	}
+	if len(skus) == 0 {
+		return nil, nil
+	}
+	links, err := wk.j.Store().ProductLinksBySKU(ctx, wk.j.Tenant.ID, skus)
+	if err != nil {
+		return nil, fmt.Errorf("read product links: %w", err)
+	}
+	out := map[int64]cazbling.ProductLink{}
+	for _, s := range summaries {
+		l, ok := links[s.SKU]
+		if ok && l.BlingID == s.ID && l.CazcoID != "" && l.Hash != "" && !l.SeenAt.Before(wk.trustSince) &&
+			l.SummaryHash != "" && l.SummaryHash == SummaryHash(s) && wk.claimed[s.SKU] == 0 {
+			out[s.ID] = l
+		}
+	}
+	return out, nil
 }
 
 // linkAndClaim finds the links of the items' SKUs and refuses SKUs that Bling has on
@@ -322,7 +390,9 @@ func duplicateMessage(sku string, ids []int64) string {
 	return fmt.Sprintf("SKU %s is used by %d Bling products (%s); none of them is sent until each has its own SKU (código) in Bling", sku, len(ids), strings.Join(s, ", "))
 }
 
-func (it item) sendable() bool { return it.errMsg == "" && it.skipMsg == "" && it.retry == nil }
+func (it item) sendable() bool {
+	return !it.current && it.errMsg == "" && it.skipMsg == "" && it.retry == nil
+}
 
 // write sends the page's products to CaZco and returns the batch that records them,
 // how many were left for a later run, and an error that stops the tenant (the batch
@@ -330,9 +400,17 @@ func (it item) sendable() bool { return it.errMsg == "" && it.skipMsg == "" && i
 func (wk *walker) write(ctx context.Context, items []item) (cazbling.Batch, int, error) {
 	var b cazbling.Batch
 	retry := 0
+	if err := wk.forgetHashes(ctx, items); err != nil {
+		return b, retry, err
+	}
 	for _, it := range items {
 		entry := cazbling.LogEntry{Entity: cazbling.EntityProduct, Key: it.key, BlingID: idString(it.blingID)}
 		switch {
+		case it.current:
+			l := it.link
+			l.SeenAt = wk.j.Started
+			b.ProductLinks = append(b.ProductLinks, l)
+			continue // not touched: no row
 		case it.skipMsg != "":
 			entry.Action, entry.Status, entry.Message = cazbling.ActionSkipped, cazbling.StatusSkipped, it.skipMsg
 		case it.errMsg != "":
@@ -365,6 +443,25 @@ func (wk *walker) write(ctx context.Context, items []item) (cazbling.Batch, int,
 	return b, retry, nil
 }
 
+// forgetHashes clears, before any write, the stored hash of the linked products about
+// to be written: if the run is killed after CaZco took a write but before the new hash
+// is recorded, the next run must not compare Bling's data with a hash CaZco no longer
+// matches (it would skip a product whose Bling data went back to the old values).
+func (wk *walker) forgetHashes(ctx context.Context, items []item) error {
+	if wk.j.Opts.DryRun {
+		return nil
+	}
+	var b cazbling.Batch
+	for _, it := range items {
+		if it.sendable() && it.linked && it.link.Hash != "" && it.link.Hash != Hash(it.mapped.Product) {
+			l := it.link
+			l.Hash = ""
+			b.ProductLinks = append(b.ProductLinks, l)
+		}
+	}
+	return wk.j.Commit(ctx, b)
+}
+
 // upsert creates or updates one product in CaZco (SYNC.md): by the link's CaZco id,
 // else by SKU; a create that finds the SKU taken turns into an update. Nothing is
 // written when the data's hash equals the last one sent.
@@ -381,7 +478,7 @@ func (wk *walker) upsert(ctx context.Context, it item) (cazbling.ProductLink, ca
 	}
 	done := func(action, msg string) (cazbling.ProductLink, cazbling.LogEntry, error) {
 		entry.Action, entry.Status, entry.Message, entry.CazcoID = action, status, msg+note, link.CazcoID
-		link.Hash = hash
+		link.Hash, link.SeenAt, link.SummaryHash = hash, j.Started, it.summary
 		return link, entry, nil
 	}
 	fail := func(err error) (cazbling.ProductLink, cazbling.LogEntry, error) {

@@ -67,13 +67,14 @@ type Work func(ctx context.Context, j *Job) error
 
 // Job is one tenant's run of one flow: its clients, run id and the log it writes.
 type Job struct {
-	Tenant cazbling.Tenant
-	ERP    cazbling.ERP
-	Market cazbling.Marketplace
-	RunID  int64
-	Flow   string
-	Opts   Options
-	deps   *Deps
+	Tenant  cazbling.Tenant
+	ERP     cazbling.ERP
+	Market  cazbling.Marketplace
+	RunID   int64
+	Flow    string
+	Opts    Options
+	Started time.Time // the run's start, before its first request
+	deps    *Deps
 
 	mu     sync.Mutex
 	counts cazbling.Counts
@@ -293,7 +294,7 @@ func runTenant(ctx context.Context, d *Deps, flow string, opts Options, t cazbli
 		defer stop()
 	}
 
-	job := &Job{Tenant: t, RunID: runID, Flow: flow, Opts: opts, deps: d}
+	job := &Job{Tenant: t, RunID: runID, Flow: flow, Opts: opts, Started: start, deps: d}
 	err = func() error {
 		if job.ERP, err = d.ERP(t); err != nil {
 			return err
