@@ -40,6 +40,7 @@ type pendingStock struct {
 	link cazbling.ProductLink
 	qty  int64
 	note string // a warning about the value (negative balance sent as 0)
+	was  string // " (was N)" when the last level sent is known
 }
 
 // SweepStock reads the Bling balance of every linked product and writes to CaZco the
@@ -125,7 +126,7 @@ func readBalances(ctx context.Context, j *Job, links []cazbling.ProductLink) ([]
 		if l.StockKnown && l.StockSent == qty {
 			continue
 		}
-		out = append(out, pendingStock{link: l, qty: qty, note: note})
+		out = append(out, pendingStock{link: l, qty: qty, note: note, was: wasNote(l)})
 	}
 	return out, b, nil
 }
@@ -158,9 +159,22 @@ func writeStock(ctx context.Context, j *Job, ps []pendingStock) error {
 	if j.Opts.DryRun {
 		for _, p := range ps {
 			b.Logs = append(b.Logs, stockEntry(p.link, cazbling.ActionWouldWrite, cazbling.StatusOK,
-				fmt.Sprintf("dry run: would set CaZco stock to %d%s", p.qty, wasNote(p.link))))
+				fmt.Sprintf("dry run: would set CaZco stock to %d%s", p.qty, p.was)))
 		}
 		return j.Commit(ctx, b)
+	}
+	// Before the write, the levels are recorded as unknown: a run killed after CaZco
+	// took them but before they are recorded must not leave an old "last sent" that
+	// happens to equal Bling's balance (the level would never be written again).
+	var unknown cazbling.Batch
+	for i := range ps {
+		if ps[i].link.StockKnown {
+			ps[i].link.StockKnown = false
+			unknown.ProductLinks = append(unknown.ProductLinks, ps[i].link)
+		}
+	}
+	if err := j.Commit(ctx, unknown); err != nil {
+		return err
 	}
 	items := make([]cazbling.StockItem, len(ps))
 	for i, p := range ps {
@@ -227,7 +241,7 @@ func stockOutcome(j *Job, p pendingStock, err error, b *cazbling.Batch) error {
 		l := p.link
 		l.StockSent, l.StockKnown = p.qty, true
 		b.ProductLinks = append(b.ProductLinks, l)
-		status, msg := cazbling.StatusOK, fmt.Sprintf("stock set to %d%s", p.qty, wasNote(p.link))
+		status, msg := cazbling.StatusOK, fmt.Sprintf("stock set to %d%s", p.qty, p.was)
 		if p.note != "" {
 			status, msg = cazbling.StatusWarning, msg+"; "+p.note
 		}
