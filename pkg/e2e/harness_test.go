@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -61,6 +62,16 @@ type env struct {
 	base string
 	dir  string
 	vars []string
+	back *atomic.Int64 // how far the sandbox's clock is set back
+}
+
+// backdated runs f with the sandbox's clock set back by d, so that what f seeds (a
+// catalogue, orders) looks as old as it would in a real account; the clock is right
+// again afterwards.
+func (e *env) backdated(d time.Duration, f func()) {
+	e.back.Store(int64(d))
+	defer e.back.Store(0)
+	f()
 }
 
 // tenant is a sandbox account and store registered for one seller.
@@ -75,7 +86,9 @@ type tenant struct {
 // benchmarks, not here) and prepares a store folder.
 func newEnv(t *testing.T, opts ...func(*sandbox.Options)) *env {
 	t.Helper()
-	o := sandbox.Options{Seed: sandbox.SeedEmpty, BlingRate: -1, CazcoRatePerMinute: 0}
+	back := new(atomic.Int64)
+	o := sandbox.Options{Seed: sandbox.SeedEmpty, BlingRate: -1, CazcoRatePerMinute: 0,
+		Now: func() time.Time { return time.Now().Add(-time.Duration(back.Load())) }}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -90,7 +103,7 @@ func newEnv(t *testing.T, opts ...func(*sandbox.Options)) *env {
 	t.Cleanup(func() { _ = sb.Close() })
 	dir := t.TempDir()
 	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
-	return &env{t: t, sb: sb, base: base, dir: dir, vars: []string{
+	return &env{t: t, sb: sb, base: base, dir: dir, back: back, vars: []string{
 		"CAZBLING_DB=" + filepath.Join(dir, "store", "cazbling.db"),
 		"CAZBLING_KEY=" + key,
 		"CAZBLING_BLING_RATE=0", // unlimited: the sandbox is not limiting either

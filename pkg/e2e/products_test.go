@@ -70,7 +70,10 @@ func expectCatalogue(t *testing.T, e *env, tn tenant, skip map[string]bool) {
 func TestE2EActivateThenIncremental(t *testing.T) {
 	e := newEnv(t)
 	tn := e.addTenant("loja-e2e")
-	ids := e.seedCatalogue(tn, 1000, func(i int) int64 { return int64(i % 17) })
+	var ids map[string]int64
+	e.backdated(2*time.Hour, func() {
+		ids = e.seedCatalogue(tn, 1000, func(i int) int64 { return int64(i % 17) })
+	})
 	for i := range 30 {
 		sku := fmt.Sprintf("SKU-%05d", i*31)
 		if _, err := e.sb.Cazco.PutProduct(tn.CazcoKey, cazcosim.Product{
@@ -124,6 +127,25 @@ func TestE2EActivateThenIncremental(t *testing.T) {
 	t.Logf("incremental: %d product writes, %d stock batches, %d single stock writes", p, b, s)
 	if p != 25 || b != 1 || s != 0 {
 		t.Errorf("CaZco writes: %d product writes, %d stock batches, %d singles; want 25, 1, 0", p, b, s)
+	}
+	// The README's cost model for this workload. sync-products: 1 (empty) page for the
+	// overlap with the last run, 1 page and 5 details for the 5 new products, 1 SKU
+	// look-up; sync-stock: the same for 25 changed products (20 edited + 5 new, whose
+	// inclusion is also an alteration), then 1 to 3 balance reads per 100 of the 1,005
+	// links. CaZco: 5 GETs by SKU (new products without a link) besides the writes.
+	// The 5 new products are read by sync-products; sync-stock reads them again unless
+	// they fall in its overlap with the last run (same second), where the read by
+	// sync-products is trusted: 25 or 30 details, never more.
+	c := e.sb.Counters()
+	details := c.Count(sandbox.APIBling, "GET", "/produtos/{id}", 0)
+	lists := c.Count(sandbox.APIBling, "GET", "/produtos", 0)
+	balances := c.Count(sandbox.APIBling, "GET", "/estoques/saldos", 0)
+	bySKU := c.Count(sandbox.APICazco, "GET", "/products", 0)
+	t.Logf("incremental Bling requests: %d details, %d list pages and SKU look-ups, %d balance reads; CaZco: %d GETs by SKU",
+		details, lists, balances, bySKU)
+	if details < 25 || details > 30 || lists != 6 || balances < 11 || balances > 33 || bySKU != 5 {
+		t.Errorf("requests differ from the cost model: %d details (want 25..30), %d list+look-ups (want 6), %d balance reads (want 11..33), %d CaZco GETs by SKU (want 5)",
+			details, lists, balances, bySKU)
 	}
 	// The stock batch carried the 30 changed levels and the 5 new products' levels.
 	if n := countStockSet(t, e, "stock"); n != 35 {
