@@ -140,7 +140,7 @@ func (app *App) activate(ctx context.Context, o *ActivateOptions) error {
 		return err
 	}
 
-	cl := newClients(app, store)
+	cl := app.clients(store)
 	// CaZco first: it has no side effects, while using a Bling code or refresh token
 	// spends it.
 	market, err := cl.Market(t)

@@ -15,7 +15,9 @@ import (
 )
 
 // clients builds the API clients of each tenant. The process-wide Bling limits (per IP
-// and for the token endpoint) are shared by all of them.
+// and for the token endpoint) are shared by all of them, and each tenant's Bling
+// account limit by all the clients of that tenant (activate verifies with one client
+// and then syncs with another: two limiters would together exceed 3 requests/s).
 type clients struct {
 	app        *App
 	store      cazbling.Store
@@ -23,6 +25,18 @@ type clients struct {
 	blingIP    *rate.Limiter
 	blingToken *rate.Limiter
 	stats      *apiStats
+
+	mu       sync.Mutex
+	accounts map[string]*rate.Limiter // per tenant
+}
+
+// clients returns the process's clients, made on first use, so that every command
+// of the process shares its limiters.
+func (app *App) clients(store cazbling.Store) *clients {
+	if app.cl == nil || app.cl.store != store {
+		app.cl = newClients(app, store)
+	}
+	return app.cl
 }
 
 func newClients(app *App, store cazbling.Store) *clients {
@@ -35,7 +49,20 @@ func newClients(app *App, store cazbling.Store) *clients {
 		// ... and for 20 token calls a minute.
 		blingToken: httpx.PerWindow(18, time.Minute, 3),
 		stats:      newAPIStats(),
+		accounts:   map[string]*rate.Limiter{},
 	}
+}
+
+// accountLimiter is the pacing of one tenant's Bling account in this process.
+func (c *clients) accountLimiter(tenantID string) *rate.Limiter {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, ok := c.accounts[tenantID]
+	if !ok {
+		l = httpx.PerSecond(c.app.BlingRate)
+		c.accounts[tenantID] = l
+	}
+	return l
 }
 
 func (c *clients) blingOptions(t cazbling.Tenant, tokens bling.TokenStore) bling.Options {
@@ -45,7 +72,7 @@ func (c *clients) blingOptions(t cazbling.Tenant, tokens bling.TokenStore) bling
 		ClientSecret:    t.BlingClientSecret,
 		Tokens:          tokens,
 		HTTP:            c.http,
-		AccountLimiter:  httpx.PerSecond(c.app.BlingRate),
+		AccountLimiter:  c.accountLimiter(t.ID),
 		GlobalLimiter:   c.blingIP,
 		TokenLimiter:    c.blingToken,
 		InitialInterval: c.app.RetryBase,

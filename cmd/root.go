@@ -94,6 +94,7 @@ type App struct {
 
 	Logger *slog.Logger
 	store  *sqlite.Store
+	cl     *clients      // the API clients and limiters of this process
 	stdin  *bufio.Reader // prompts share one reader so piped answers are not lost
 }
 

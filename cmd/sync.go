@@ -98,7 +98,7 @@ func (app *App) runFlow(ctx context.Context, command, flowName string, opts flow
 	ping := newPinger(app.PingURL, app.Logger)
 	ping.send(ctx, "/start")
 
-	cl := newClients(app, store)
+	cl := app.clients(store)
 	deps := flow.Deps{
 		Store: store, ERP: cl.ERP, Market: cl.Market, Now: app.Now,
 		Logger: app.Logger, Holder: holderID(), LeaseTTL: app.LeaseTTL,
