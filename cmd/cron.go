@@ -2,10 +2,12 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -50,7 +52,16 @@ func (p *pinger) send(ctx context.Context, suffix string) {
 		}
 	}
 	if err != nil {
-		p.logger.Warn("ping failed (the run goes on)", "url", httpx.RedactURL(p.url+suffix), "error", err)
+		// The URL's path is the check's key at most ping services: name the host only.
+		host := "?"
+		if u, perr := url.Parse(p.url); perr == nil {
+			host = u.Host
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text repeats the URL
+		}
+		p.logger.Warn("ping failed (the run goes on)", "host", host, "ping", suffix, "error", httpx.RedactString(err.Error()))
 	}
 }
 
