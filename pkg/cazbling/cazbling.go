@@ -490,13 +490,19 @@ type RunFilter struct {
 // Batch is a set of store writes applied in one transaction, so that a cursor moves
 // together with the last records it covers (SYNC.md).
 type Batch struct {
+	// ProductLinks are created with all their fields, or updated in their product
+	// fields (ids, hash, seen): never in their stock fields.
 	ProductLinks []ProductLink
-	OrderLinks   []OrderLink
-	Logs         []LogEntry
-	Cursors      []Cursor
+	// StockLevels update the stock fields (StockSent, StockKnown) of existing links,
+	// by tenant and SKU, and nothing else.
+	StockLevels []ProductLink
+	OrderLinks  []OrderLink
+	Logs        []LogEntry
+	Cursors     []Cursor
 }
 
 // Empty reports whether b writes nothing.
 func (b Batch) Empty() bool {
-	return len(b.ProductLinks) == 0 && len(b.OrderLinks) == 0 && len(b.Logs) == 0 && len(b.Cursors) == 0
+	return len(b.ProductLinks) == 0 && len(b.StockLevels) == 0 && len(b.OrderLinks) == 0 &&
+		len(b.Logs) == 0 && len(b.Cursors) == 0
 }

@@ -26,6 +26,9 @@ func (s *Store) Apply(ctx context.Context, b cazbling.Batch) error {
 		if err := applyProductLinks(ctx, tx, b.ProductLinks, now); err != nil {
 			return fmt.Errorf("product links: %w", err)
 		}
+		if err := applyStockLevels(ctx, tx, b.StockLevels, now); err != nil {
+			return fmt.Errorf("stock levels: %w", err)
+		}
 		if err := applyOrderLinks(ctx, tx, b.OrderLinks, now); err != nil {
 			return fmt.Errorf("order links: %w", err)
 		}
@@ -63,11 +66,21 @@ func applyProductLinks(ctx context.Context, tx *sql.Tx, links []cazbling.Product
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id, sku) DO UPDATE SET
 			bling_id = excluded.bling_id, cazco_id = excluded.cazco_id, hash = excluded.hash,
-			stock_sent = excluded.stock_sent, stock_known = excluded.stock_known,
 			updated_at = excluded.updated_at, seen_at = excluded.seen_at, summary_hash = excluded.summary_hash`,
 		len(links), func(i int) []any {
 			l := links[i]
 			return []any{l.TenantID, l.SKU, l.BlingID, l.CazcoID, l.Hash, l.StockSent, l.StockKnown, now, toNanos(l.SeenAt), l.SummaryHash}
+		})
+}
+
+// applyStockLevels records the stock last sent of existing links, and nothing else:
+// the products and stock parts of a flow may run at once, each writing its own columns.
+func applyStockLevels(ctx context.Context, tx *sql.Tx, links []cazbling.ProductLink, now int64) error {
+	return execEach(ctx, tx, `UPDATE product_links SET stock_sent = ?, stock_known = ?, updated_at = ?
+		WHERE tenant_id = ? AND sku = ?`,
+		len(links), func(i int) []any {
+			l := links[i]
+			return []any{l.StockSent, l.StockKnown, now, l.TenantID, l.SKU}
 		})
 }
 

@@ -525,18 +525,34 @@ func TestApplyWritesEverythingOrNothing(t *testing.T) {
 		t.Errorf("logs = %+v, want one row at now", logs)
 	}
 
-	// Upserts replace.
+	// Upserts replace, each in its own columns: a product link upsert leaves the stock
+	// last sent alone, a stock level touches nothing else.
 	clk.Add(time.Minute)
+	before, _, _ := s.ProductLink(ctx, "acme", "A1")
 	err = s.Apply(ctx, cazbling.Batch{
-		ProductLinks: []cazbling.ProductLink{{TenantID: "acme", SKU: "A1", BlingID: 1, CazcoID: "c1", Hash: "h2", StockSent: 5, StockKnown: true}},
+		ProductLinks: []cazbling.ProductLink{{TenantID: "acme", SKU: "A1", BlingID: 1, CazcoID: "c1", Hash: "h2", StockSent: 99, StockKnown: !before.StockKnown}},
 		Cursors:      []cazbling.Cursor{{TenantID: "acme", Stream: cazbling.StreamProductsCreated, Value: "later"}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	pl, _, _ = s.ProductLink(ctx, "acme", "A1")
-	if pl.Hash != "h2" || pl.StockSent != 5 || !pl.StockKnown || !pl.UpdatedAt.Equal(clk.Now()) {
-		t.Errorf("updated link = %+v", pl)
+	if pl.Hash != "h2" || pl.StockSent != before.StockSent || pl.StockKnown != before.StockKnown || !pl.UpdatedAt.Equal(clk.Now()) {
+		t.Errorf("updated link = %+v (before %+v)", pl, before)
+	}
+	err = s.Apply(ctx, cazbling.Batch{StockLevels: []cazbling.ProductLink{
+		{TenantID: "acme", SKU: "A1", StockSent: 5, StockKnown: true, Hash: "ignored", CazcoID: "ignored"},
+		{TenantID: "acme", SKU: "NO-SUCH-SKU", StockSent: 1, StockKnown: true},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, _, _ = s.ProductLink(ctx, "acme", "A1")
+	if pl.Hash != "h2" || pl.CazcoID != "c1" || pl.StockSent != 5 || !pl.StockKnown {
+		t.Errorf("link after a stock level = %+v", pl)
+	}
+	if _, found, _ := s.ProductLink(ctx, "acme", "NO-SUCH-SKU"); found {
+		t.Error("a stock level created a link")
 	}
 	cs, err := s.Cursors(ctx, "acme")
 	if err != nil || len(cs) != 1 || cs[0].Value != "later" {
