@@ -18,21 +18,44 @@ const StockBatchSize = 100
 // data pushed to CaZco (created there if missing); then every linked product's Bling
 // balance is read, and the quantities that differ from what CaZco was last sent are
 // written, in batches.
+//
+// The two parts run at once: the changed products' CaZco writes are paced by CaZco's
+// limit while the sweep's balance reads are paced by Bling's, so each API's allowance
+// is spent in parallel rather than one after the other. They write different fields
+// of the product links (StockLevels vs ProductLinks), so neither undoes the other. A
+// product linked by the changed part while the sweep is past its SKU gets its stock
+// on the next run.
 func SyncStock(ctx context.Context, j *Job) error {
 	w, err := j.Window(ctx, cazbling.StreamProductsChanged)
 	if err != nil {
 		return err
 	}
-	if w.Found {
-		if err := syncWindow(ctx, j, w, func(q *cazbling.ProductQuery, from, to time.Time) {
-			q.ChangedFrom, q.ChangedTo = from, to
-		}); err != nil {
-			return err
-		}
-	} else {
+	if !w.Found {
 		j.Logger().Warn("no products cursor yet: changed products are not pushed until `cazbling sync-products --full` (or activate) has run")
+		return SweepStock(ctx, j)
 	}
-	return SweepStock(ctx, j)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var changedErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		changedErr = syncWindow(ctx, j, w, func(q *cazbling.ProductQuery, from, to time.Time) {
+			q.ChangedFrom, q.ChangedTo = from, to
+		})
+		if changedErr != nil {
+			cancel() // a tenant-level failure stops the sweep too
+		}
+	}()
+	sweepErr := SweepStock(ctx, j)
+	if sweepErr != nil {
+		cancel()
+	}
+	<-done
+	if changedErr != nil {
+		return changedErr // the first cause; the sweep's error is then its cancellation
+	}
+	return sweepErr
 }
 
 // pendingStock is one quantity to write to CaZco.
@@ -170,7 +193,7 @@ func writeStock(ctx context.Context, j *Job, ps []pendingStock) error {
 	for i := range ps {
 		if ps[i].link.StockKnown {
 			ps[i].link.StockKnown = false
-			unknown.ProductLinks = append(unknown.ProductLinks, ps[i].link)
+			unknown.StockLevels = append(unknown.StockLevels, ps[i].link)
 		}
 	}
 	if err := j.Commit(ctx, unknown); err != nil {
@@ -240,7 +263,7 @@ func stockOutcome(j *Job, p pendingStock, err error, b *cazbling.Batch) error {
 	case err == nil:
 		l := p.link
 		l.StockSent, l.StockKnown = p.qty, true
-		b.ProductLinks = append(b.ProductLinks, l)
+		b.StockLevels = append(b.StockLevels, l)
 		status, msg := cazbling.StatusOK, fmt.Sprintf("stock set to %d%s", p.qty, p.was)
 		if p.note != "" {
 			status, msg = cazbling.StatusWarning, msg+"; "+p.note
