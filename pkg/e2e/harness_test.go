@@ -43,7 +43,11 @@ func TestMain(m *testing.M) {
 	binary = filepath.Join(dir, "cazbling")
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	args := []string{"build", "-o", binary}
+	if os.Getenv("CAZBLING_E2E_RACE") != "" {
+		args = append(args, "-race") // the binary itself under the race detector
+	}
+	build := exec.Command("go", append(args, ".")...)
 	build.Dir = root
 	build.Env = append(os.Environ(), "CGO_ENABLED=1")
 	if out, err := build.CombinedOutput(); err != nil {
