@@ -209,26 +209,10 @@ func newAPIError(op string, resp *httpx.Response, now time.Time) *cazbling.APIEr
 
 // kindOf classifies an API error answer by its status and, for 429, its period.
 func kindOf(status int, p parsedError) cazbling.ErrorKind {
-	switch {
-	case status == http.StatusBadRequest || status == http.StatusUnprocessableEntity:
-		return cazbling.KindValidation
-	case status == http.StatusUnauthorized:
-		return cazbling.KindUnauthorized
-	case status == http.StatusForbidden:
-		return cazbling.KindForbidden
-	case status == http.StatusNotFound:
-		return cazbling.KindNotFound
-	case status == http.StatusConflict:
-		return cazbling.KindConflict
-	case status == http.StatusTooManyRequests:
-		if isDaily(p.Period) {
-			return cazbling.KindDailyQuota
-		}
-		return cazbling.KindRateLimited
-	case status >= 500:
-		return cazbling.KindServer
+	if status == http.StatusTooManyRequests && isDaily(p.Period) {
+		return cazbling.KindDailyQuota
 	}
-	return cazbling.KindOther
+	return cazbling.KindForStatus(status)
 }
 
 // tokenErrorKind classifies an error answer of the token endpoint: the OAuth error

@@ -103,6 +103,30 @@ func (e *APIError) Retryable() bool {
 	return false
 }
 
+// KindForStatus classifies an HTTP error status the way both APIs use them: 400/422
+// validation, 401, 403, 404, 409, 429 rate limited, 5xx server; any other status is
+// KindOther (not retried). APIs refine it where their body says more (Bling's daily
+// quota).
+func KindForStatus(status int) ErrorKind {
+	switch {
+	case status == 400 || status == 422:
+		return KindValidation
+	case status == 401:
+		return KindUnauthorized
+	case status == 403:
+		return KindForbidden
+	case status == 404:
+		return KindNotFound
+	case status == 409:
+		return KindConflict
+	case status == 429:
+		return KindRateLimited
+	case status >= 500:
+		return KindServer
+	}
+	return KindOther
+}
+
 // KindOf returns the kind of err's *APIError, or "" if it has none.
 func KindOf(err error) ErrorKind {
 	var ae *APIError

@@ -299,7 +299,7 @@ func (c *Client) statusError(op string, resp *httpx.Response) *cazbling.APIError
 		API:        apiName,
 		Op:         op,
 		Status:     resp.Status,
-		Kind:       kindForStatus(resp.Status),
+		Kind:       cazbling.KindForStatus(resp.Status),
 		RetryAfter: httpx.RetryAfter(resp.Header),
 		RequestID:  c.clean(resp.Header.Get("X-Request-Id"), 100),
 	}
@@ -327,26 +327,6 @@ func (c *Client) statusError(op string, resp *httpx.Response) *cazbling.APIError
 		e.Message = unauthorizedMessage
 	}
 	return e
-}
-
-func kindForStatus(status int) cazbling.ErrorKind {
-	switch {
-	case status == http.StatusBadRequest, status == http.StatusUnprocessableEntity:
-		return cazbling.KindValidation
-	case status == http.StatusUnauthorized:
-		return cazbling.KindUnauthorized
-	case status == http.StatusForbidden:
-		return cazbling.KindForbidden
-	case status == http.StatusNotFound:
-		return cazbling.KindNotFound
-	case status == http.StatusConflict:
-		return cazbling.KindConflict
-	case status == http.StatusTooManyRequests:
-		return cazbling.KindRateLimited
-	case status >= 500:
-		return cazbling.KindServer
-	}
-	return cazbling.KindOther // unknown 4xx (and 1xx/3xx): not retried
 }
 
 // fieldErrors reads the errors member, {field: [messages]}, in field order. It accepts a
