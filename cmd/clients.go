@@ -60,6 +60,10 @@ func (c *clients) accountLimiter(tenantID string) *rate.Limiter {
 	l, ok := c.accounts[tenantID]
 	if !ok {
 		l = httpx.PerSecond(c.app.BlingRate)
+		// Start with the bucket empty: a run that ended just before this one may have
+		// spent this second's allowance, and waiting one interval before the first
+		// request keeps back-to-back runs, too, under the account's limit.
+		l.Allow()
 		c.accounts[tenantID] = l
 	}
 	return l
