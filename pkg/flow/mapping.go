@@ -199,7 +199,9 @@ func attributeLabel(attrs map[string]string) string {
 }
 
 // CutAtWord shortens s to at most n characters, at the last space that keeps it
-// within n (or hard at n when there is none in the second half).
+// within n (or hard at n when there is none in the second half). Trailing spaces and
+// separators are dropped, unless nothing else is left: the result of a non-empty s
+// is never empty.
 func CutAtWord(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
@@ -212,7 +214,10 @@ func CutAtWord(s string, n int) string {
 			break
 		}
 	}
-	return strings.TrimRight(string(r[:cut]), " ,;-")
+	if out := strings.TrimRight(string(r[:cut]), " ,;-"); out != "" {
+		return out
+	}
+	return string(r[:n])
 }
 
 // Hash is the fingerprint of the data sent to CaZco: equal hashes mean nothing to write.
