@@ -175,7 +175,7 @@ func (s *Store) fail(op string, err error) error {
 		case sqlite3.ErrFull, sqlite3.ErrReadonly, sqlite3.ErrIoErr, sqlite3.ErrCantOpen, sqlite3.ErrPerm:
 			return fmt.Errorf("%s: store %s: %w", op, s.path, err)
 		case sqlite3.ErrNotADB, sqlite3.ErrCorrupt:
-			return fmt.Errorf("%s: store %s is corrupted: %w", op, s.path, err)
+			return fmt.Errorf("%s: store %s is corrupted: %w; restore it from a backup or point --db elsewhere", op, s.path, err)
 		}
 	}
 	return fmt.Errorf("%s: %w", op, err)
