@@ -51,6 +51,11 @@ func LoadKey(dbPath string, env string) ([]byte, error) {
 	path := dbPath + ".key"
 	text, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		// A key is made only with a new store: beside an existing one, a new key could
+		// not read the secrets already stored, and would hide the real problem.
+		if info, serr := os.Stat(dbPath); serr == nil && info.Size() > 0 {
+			return nil, fmt.Errorf("the store %s exists but its key file %s is missing; restore the key file from your backup, or set CAZBLING_KEY to the key the store was made with", dbPath, path)
+		}
 		if err := createKeyFile(path); err != nil {
 			return nil, err
 		}

@@ -206,3 +206,33 @@ func TestLoadKeyFile(t *testing.T) {
 		})
 	}
 }
+
+// A missing key file beside an existing store is an error, and no new key is made.
+func TestLoadKeyRefusesToReplaceALostKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.db")
+	if _, err := LoadKey(path, ""); err != nil { // a new store: the key is made
+		t.Fatal(err)
+	}
+	s := openAt(t, path, mustLoadKey(t, path), newClock())
+	addTenant(t, s, "acme")
+	s.Close()
+	if err := os.Remove(path + ".key"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadKey(path, "")
+	if err == nil || !strings.Contains(err.Error(), "missing") || !strings.Contains(err.Error(), path+".key") {
+		t.Fatalf("LoadKey after the key file was lost: %v", err)
+	}
+	if _, err := os.Stat(path + ".key"); !os.IsNotExist(err) {
+		t.Errorf("a new key file was written beside the store: %v", err)
+	}
+}
+
+func mustLoadKey(t *testing.T, path string) []byte {
+	t.Helper()
+	k, err := LoadKey(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
