@@ -54,6 +54,8 @@ $BIN sync-orders || true
 step "cazbling sync-orders again (nothing filed twice)"
 $BIN sync-orders || true
 
+step "cazbling tenants"
+$BIN tenants || true
 step "cazbling logs --runs"
 $BIN logs --runs || true
 step "cazbling logs --tenant $TENANT --limit 20"
