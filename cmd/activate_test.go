@@ -223,3 +223,13 @@ func TestActivateUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestSyncUnknownTenantIsAUsageError(t *testing.T) {
+	w := newActivateWorld(t)
+	for _, cmd := range []string{"sync-products", "sync-stock", "sync-orders"} {
+		exit, _, errs := w.exec("", false, cmd, "--tenant", "nope")
+		if exit != 2 || !strings.Contains(errs, `unknown tenant "nope"`) {
+			t.Errorf("%s --tenant nope: exit %d\n%s", cmd, exit, errs)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -112,7 +113,7 @@ func (app *App) runFlow(ctx context.Context, command, flowName string, opts flow
 	if err != nil {
 		ping.send(ctx, "/fail")
 		if errors.Is(err, flow.ErrUsage) {
-			return usageErr("%v", errors.Unwrap(err))
+			return usageErr("%s", strings.TrimPrefix(err.Error(), flow.ErrUsage.Error()+": "))
 		}
 		return &ExitError{Code: ExitFailed, Err: err}
 	}
