@@ -56,7 +56,7 @@ func syncFull(ctx context.Context, j *Job) error {
 		b, _ := json.Marshal(p)
 		return cazbling.Cursor{TenantID: j.Tenant.ID, Stream: cazbling.StreamFullSync, Value: string(b)}
 	}
-	q := cazbling.ProductQuery{Criterion: 5} // all products, active and inactive
+	q := cazbling.ProductQuery{Criterion: 5, Limit: ListPageSize} // all products, active and inactive
 	pages := func(ctx context.Context, page int) ([]cazbling.ERPProductSummary, bool, error) {
 		return j.ERP.ProductsPage(ctx, q, page)
 	}
@@ -91,7 +91,7 @@ func syncWindow(ctx context.Context, j *Job, w Window, filter func(q *cazbling.P
 	pieces = append(pieces, SplitYears(start, w.To)...)
 	wk := newWalker(j)
 	for i, piece := range pieces {
-		q := cazbling.ProductQuery{Criterion: 5}
+		q := cazbling.ProductQuery{Criterion: 5, Limit: ListPageSize}
 		filter(&q, piece[0], piece[1])
 		last := i == len(pieces)-1
 		wk.trustSince = time.Time{}
@@ -137,14 +137,26 @@ type item struct {
 	retry   error  // Bling could not be read now: left for a later run
 }
 
-// page is one listing page, read and mapped, waiting for its CaZco writes.
-type page struct {
-	number  int
-	more    bool
+// chunk is a few products of a listing page, read and mapped, waiting for their CaZco
+// writes. The last chunk of a page (end) carries the cursors that move when the whole
+// page is done.
+type chunk struct {
+	page    int
 	items   []item
+	end     bool
+	more    bool // with end: more pages follow
 	cursors []cazbling.Cursor
-	err     error // the listing itself failed
+	err     error // the listing itself failed, or an error that stops the tenant
 }
+
+// ListPageSize is the page size of product walks: 99, one under Bling's largest, so
+// that a page's SKUs fit one look-up by SKU (which asks 99 at a time, to tell a full
+// answer from a truncated one).
+const ListPageSize = 99
+
+// chunkSize is how many detail reads make a chunk: small, so that CaZco writes start
+// while the rest of the page is still being read from Bling.
+const chunkSize = 10
 
 // walker reads Bling pages and product details in one goroutine while another writes
 // to CaZco and commits, so the two APIs' rate limits are spent at the same time.
@@ -163,60 +175,67 @@ func newWalker(j *Job) *walker {
 	return &walker{j: j, claimed: map[string]int64{}, handled: map[int64]bool{}}
 }
 
-// walk reads pages from start until a page says there are no more, writes each page's
-// products, and commits each page with the cursors done(page, more) returns. It stops
-// at the first page with an item left for retry, committing what it did but no cursor.
+// walk reads pages from start until a page says there are no more, writes their
+// products as they are read, records each chunk as it is written, and moves the
+// cursors done(page, more) returns when a page is complete. It stops after the first
+// page with an item left for retry, having recorded what it did but no cursor.
 func (wk *walker) walk(ctx context.Context, start int,
 	pages func(ctx context.Context, page int) ([]cazbling.ERPProductSummary, bool, error),
 	done func(page int, more bool) []cazbling.Cursor) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ch := make(chan page, 1)
+	ch := make(chan chunk, 4)
+	send := func(c chunk) bool {
+		select {
+		case ch <- c:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
 	go func() {
 		defer close(ch)
 		for n := start; ; n++ {
 			summaries, more, err := pages(ctx, n)
 			if err != nil {
-				ch <- page{number: n, err: fmt.Errorf("list Bling products, page %d: %w", n, err)}
+				send(chunk{page: n, err: fmt.Errorf("list Bling products, page %d: %w", n, err)})
 				return
 			}
-			items, err := wk.read(ctx, summaries)
-			if err != nil {
-				ch <- page{number: n, err: err}
+			if err := wk.read(ctx, n, summaries, send); err != nil {
+				send(chunk{page: n, err: err})
 				return
 			}
-			p := page{number: n, more: more, items: items, cursors: done(n, more)}
-			select {
-			case ch <- p:
-			case <-ctx.Done():
-				return
-			}
-			if !more {
+			if !send(chunk{page: n, end: true, more: more, cursors: done(n, more)}) || !more {
 				return
 			}
 		}
 	}()
-	for p := range ch {
-		if p.err != nil {
-			return p.err
+	retry := 0 // items of the current page left for a later run
+	for c := range ch {
+		if c.err != nil {
+			return c.err
 		}
-		b, retry, werr := wk.write(ctx, p.items)
-		if retry == 0 && werr == nil {
-			b.Cursors = p.cursors
+		if c.end {
+			if retry > 0 {
+				wk.stopped = true
+				wk.j.Logger().Warn("stopping the walk: some products could not be read or written now; the next run picks up from here", "page", c.page, "left", retry)
+				return nil
+			}
+			if err := wk.j.Commit(ctx, cazbling.Batch{Cursors: c.cursors}); err != nil {
+				return err
+			}
+			continue
 		}
+		b, r, werr := wk.write(ctx, c.items)
+		retry += r
 		if err := wk.j.Commit(ctx, b); err != nil {
 			return err
 		}
 		if werr != nil {
 			return werr
 		}
-		wk.done += len(p.items)
+		wk.done += len(c.items)
 		wk.j.Progress(wk.done, 0)
-		if retry > 0 {
-			wk.stopped = true
-			wk.j.Logger().Warn("stopping the walk: some products could not be read or written now; the next run picks up from here", "page", p.number, "left", retry)
-			return nil
-		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -224,65 +243,116 @@ func (wk *walker) walk(ctx context.Context, start int,
 	return ctx.Err()
 }
 
-// read turns a page of summaries into items: full product read, mapped, SKUs
-// claimed, and links found. Its error is one that stops the tenant.
-func (wk *walker) read(ctx context.Context, summaries []cazbling.ERPProductSummary) ([]item, error) {
+// read turns a page of summaries into items, sent in chunks as their details are
+// read: mapped, SKUs claimed, links found. Its error is one that stops the tenant.
+func (wk *walker) read(ctx context.Context, page int, summaries []cazbling.ERPProductSummary, send func(chunk) bool) error {
 	seen, err := wk.seenCurrent(ctx, summaries)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var items []item
+	var first []item // known without a detail read
+	var toRead []cazbling.ERPProductSummary
 	for _, s := range summaries {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if s.ParentID != 0 {
-			continue // a variation: synced through its parent
-		}
-		if wk.handled[s.ID] {
-			continue
+		switch {
+		case s.ParentID != 0: // a variation: synced through its parent
+		case wk.handled[s.ID]:
+		case IsService(s):
+			first = append(first, item{key: keyOf(s.SKU, s.ID), blingID: s.ID,
+				skipMsg: "a service (tipo S) is not sold on CaZco; not sent"})
+		case strings.TrimSpace(s.SKU) == "":
+			first = append(first, item{key: keyOf("", s.ID), blingID: s.ID,
+				errMsg: fmt.Sprintf("Bling product %d %q has no SKU (código); give it one in Bling and it is synced on the next run", s.ID, s.Name)})
+		default:
+			if l, ok := seen[s.ID]; ok {
+				first = append(first, item{key: s.SKU, blingID: s.ID, summary: l.SummaryHash, current: true, link: l, linked: true})
+			} else {
+				toRead = append(toRead, s)
+			}
 		}
 		wk.handled[s.ID] = true
-		if IsService(s) {
-			items = append(items, item{key: keyOf(s.SKU, s.ID), blingID: s.ID,
-				skipMsg: "a service (tipo S) is not sold on CaZco; not sent"})
-			continue
-		}
-		if strings.TrimSpace(s.SKU) == "" {
-			items = append(items, item{key: keyOf("", s.ID), blingID: s.ID,
-				errMsg: fmt.Sprintf("Bling product %d %q has no SKU (código); give it one in Bling and it is synced on the next run", s.ID, s.Name)})
-			continue
-		}
-		if l, ok := seen[s.ID]; ok {
-			items = append(items, item{key: s.SKU, blingID: s.ID, summary: l.SummaryHash, current: true, link: l, linked: true})
-			continue
-		}
-		full, err := wk.j.ERP.Product(ctx, s.ID)
+	}
+	if len(first) > 0 && !send(chunk{page: page, items: first}) {
+		return ctx.Err()
+	}
+	// Who else in Bling has these SKUs: one look-up for the page, before any write.
+	owners := map[string][]int64{}
+	skus := make([]string, 0, len(toRead))
+	for _, s := range toRead {
+		skus = append(skus, s.SKU)
+	}
+	if err := wk.lookUpOwners(ctx, skus, owners); err != nil {
 		if tenantLevel(err) {
-			return nil, fmt.Errorf("read Bling product %d: %w", s.ID, err)
+			return err
 		}
-		if err != nil {
-			it := item{key: keyOf(s.SKU, s.ID), blingID: s.ID}
-			if retryable(err) {
-				it.retry = fmt.Errorf("read Bling product %d: %w", s.ID, err)
-			} else {
-				it.errMsg = fmt.Sprintf("could not read Bling product %d (SKU %s): %v", s.ID, s.SKU, err)
-			}
-			items = append(items, it)
-			continue
+		// Bling could not say: nothing of this page is sent, all is left for later.
+		var items []item
+		for _, s := range toRead {
+			items = append(items, item{key: s.SKU, blingID: s.ID, retry: err})
 		}
-		for _, m := range MapProduct(full) {
-			it := item{key: keyOf(m.Product.SKU, m.BlingID), blingID: m.BlingID, mapped: m, errMsg: m.Err}
-			if m.BlingID == s.ID {
-				it.summary = SummaryHash(s)
+		if len(items) > 0 && !send(chunk{page: page, items: items}) {
+			return ctx.Err()
+		}
+		return nil
+	}
+	for part := range slices.Chunk(toRead, chunkSize) {
+		var items []item
+		for _, s := range part {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			items = append(items, it)
+			full, err := wk.j.ERP.Product(ctx, s.ID)
+			if tenantLevel(err) {
+				return fmt.Errorf("read Bling product %d: %w", s.ID, err)
+			}
+			if err != nil {
+				it := item{key: keyOf(s.SKU, s.ID), blingID: s.ID}
+				if retryable(err) {
+					it.retry = fmt.Errorf("read Bling product %d: %w", s.ID, err)
+				} else {
+					it.errMsg = fmt.Sprintf("could not read Bling product %d (SKU %s): %v", s.ID, s.SKU, err)
+				}
+				items = append(items, it)
+				continue
+			}
+			for _, m := range MapProduct(full) {
+				it := item{key: keyOf(m.Product.SKU, m.BlingID), blingID: m.BlingID, mapped: m, errMsg: m.Err}
+				if m.BlingID == s.ID {
+					it.summary = SummaryHash(s)
+				}
+				items = append(items, it)
+			}
+		}
+		if err := wk.linkAndClaim(ctx, items, owners); err != nil {
+			return err
+		}
+		if !send(chunk{page: page, items: items}) {
+			return ctx.Err()
 		}
 	}
-	if err := wk.linkAndClaim(ctx, items); err != nil {
-		return nil, err
+	return nil
+}
+
+// lookUpOwners asks Bling which products carry skus and adds them to owners (SKU →
+// Bling ids); every SKU asked gets an entry, empty if Bling has none.
+func (wk *walker) lookUpOwners(ctx context.Context, skus []string, owners map[string][]int64) error {
+	if len(skus) == 0 {
+		return nil
 	}
-	return items, nil
+	found, err := wk.j.ERP.ProductsBySKU(ctx, skus)
+	if err != nil {
+		return fmt.Errorf("look up SKUs in Bling: %w", err)
+	}
+	for _, sku := range skus {
+		if _, ok := owners[sku]; !ok {
+			owners[sku] = nil
+		}
+	}
+	for _, p := range found {
+		if !slices.Contains(owners[p.SKU], p.ID) {
+			owners[p.SKU] = append(owners[p.SKU], p.ID)
+		}
+	}
+	return nil
 }
 
 // seenCurrent returns, by Bling id, the links of the simple products of a page that
@@ -318,13 +388,18 @@ func (wk *walker) seenCurrent(ctx context.Context, summaries []cazbling.ERPProdu
 
 // linkAndClaim finds the links of the items' SKUs and refuses SKUs that Bling has on
 // more than one product: none of them is sent, each gets an error row, until the seller
-// gives each its own SKU. One Bling look-up by SKU per page finds them, whatever order
-// the catalogue is walked in. Its error is one that stops the tenant.
-func (wk *walker) linkAndClaim(ctx context.Context, items []item) error {
-	var skus []string
+// gives each its own SKU. owners holds the page's Bling look-up by SKU; variations'
+// SKUs, known only from their parent's details, are looked up here. Its error is one
+// that stops the tenant.
+func (wk *walker) linkAndClaim(ctx context.Context, items []item, owners map[string][]int64) error {
+	var skus, unasked []string
 	for _, it := range items {
 		if it.sendable() {
-			skus = append(skus, it.mapped.Product.SKU)
+			sku := it.mapped.Product.SKU
+			skus = append(skus, sku)
+			if _, ok := owners[sku]; !ok {
+				unasked = append(unasked, sku)
+			}
 		}
 	}
 	if len(skus) == 0 {
@@ -337,19 +412,12 @@ func (wk *walker) linkAndClaim(ctx context.Context, items []item) error {
 			}
 		}
 	}
-	found, err := wk.j.ERP.ProductsBySKU(ctx, skus)
-	if err != nil {
+	if err := wk.lookUpOwners(ctx, unasked, owners); err != nil {
 		if tenantLevel(err) {
-			return fmt.Errorf("look up SKUs in Bling: %w", err)
+			return err
 		}
-		markRetry(fmt.Errorf("look up SKUs in Bling: %w", err))
+		markRetry(err)
 		return nil
-	}
-	owners := map[string][]int64{}
-	for _, p := range found {
-		if !slices.Contains(owners[p.SKU], p.ID) {
-			owners[p.SKU] = append(owners[p.SKU], p.ID)
-		}
 	}
 	links, err := wk.j.Store().ProductLinksBySKU(ctx, wk.j.Tenant.ID, skus)
 	if err != nil {
@@ -362,7 +430,7 @@ func (wk *walker) linkAndClaim(ctx context.Context, items []item) error {
 			continue
 		}
 		sku := it.mapped.Product.SKU
-		ids := owners[sku]
+		ids := slices.Clone(owners[sku])
 		if !slices.Contains(ids, it.blingID) {
 			ids = append(ids, it.blingID)
 		}
