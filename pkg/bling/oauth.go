@@ -83,8 +83,11 @@ func tokenCall(ctx context.Context, o Options, form url.Values, invalidGrant str
 		MaxAttempts:     o.MaxAttempts,
 		InitialInterval: o.InitialInterval,
 		MaxInterval:     o.MaxInterval,
-		Classify:        classify,
-		Observe:         o.Observe,
+		// Nothing is retried: Bling blocks an IP for an hour after 20 token calls in a
+		// minute (a 429 here), and a refresh whose answer was lost may have rotated the
+		// token already (a second try would only get invalid_grant).
+		Classify: func(*httpx.Response) httpx.Verdict { return httpx.Verdict{} },
+		Observe:  o.Observe,
 		// No httpx logger: its debug line cuts bodies at 2 KiB before redacting, which can
 		// leave part of a 3,000-character JWT unredacted. We log our own line below.
 		Sleep: o.Sleep,
