@@ -39,7 +39,12 @@ fuzz:
 demo: build
 	./scripts/demo.sh
 
+# The benchmarks of BENCHMARKS.md: the built binary against the sandbox under the real
+# rate limits, one run per workload (about an hour in all; BENCH=W3 runs one), then
+# the store's own benchmarks. They never run under `make test` (no -bench there).
+BENCH ?= .
 bench: build
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 120m ./pkg/e2e/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./pkg/store/sqlite/
 
 clean:
