@@ -9,7 +9,8 @@ package e2e
 //
 // They run only with -bench, once each: go test -run '^$' -bench W3 -benchtime 1x ./pkg/e2e/
 // CAZBLING_BENCH_SCALE (default 1) multiplies the catalogue and order sizes, for a quick
-// trial run (0.1) of the whole suite.
+// trial run (0.1) of the whole suite; CAZBLING_BENCH_CPUPROFILE=dir makes each measured
+// run write its CPU profile to dir/<workload>.prof.
 
 import (
 	"bytes"
