@@ -484,7 +484,7 @@ func (r benchReport) report(b *testing.B) {
 	b.ReportMetric(float64(r.proc.maxRSSKiB)/1024, "rss-MB")
 }
 
-const realPacingNote = "binary defaults (Bling 2.8/s per account, 50/s per process; CaZco 95% of 60/min per key); " +
+const realPacingNote = "binary defaults (Bling 2.8/s per account and CAZBLING_BLING_IP_RATE's default per process; CaZco 95% of 60/min per key); " +
 	"sandbox enforces CaZco's 60/min per key, Bling unlimited (the client's pacing is checked by the peaks)"
 
 // ---------------------------------------------------------------- workloads
