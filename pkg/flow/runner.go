@@ -390,10 +390,12 @@ func tenantFailure(ctx context.Context, d *Deps, t cazbling.Tenant, flow string,
 		}
 		return fmt.Sprintf("tenant %q: Bling refused the credentials; run `cazbling activate %s` again: %v", t.ID, t.ID, err)
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	// The run's own context says whether --timeout was reached: a single request's
+	// HTTP timeout also wraps context.DeadlineExceeded.
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Sprintf("tenant %q: the run's --timeout was reached; work not done is left for the next run: %v", t.ID, err)
 	}
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(ctx.Err(), context.Canceled) {
 		return fmt.Sprintf("tenant %q: the run was interrupted; work not done is left for the next run", t.ID)
 	}
 	return fmt.Sprintf("tenant %q %s flow failed; work not done is left for the next run: %v", t.ID, flow, err)
