@@ -403,7 +403,7 @@ func TestMalformedAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, f, _, _ := newTestClient(t)
 			f.handle("GET /produtos", func(w http.ResponseWriter, r recorded) { writeJSON(w, tt.status, tt.body) })
-			_, _, err := c.ProductsPage(context.Background(), cazbling.ProductQuery{}, 1)
+			_, _, err := c.ProductsPage(context.Background(), cazbling.ProductQuery{Stock: cazbling.StockPositive}, 1)
 			var ae *cazbling.APIError
 			if !errors.As(err, &ae) || ae.Kind != tt.wantKind {
 				t.Fatalf("err = %v, want kind %q", err, tt.wantKind)
@@ -448,7 +448,7 @@ func TestRedaction(t *testing.T) {
 	if _, err := c.Company(context.Background()); err != nil { // refresh, then call
 		t.Fatal(err)
 	}
-	_, _, err = c.ProductsPage(context.Background(), cazbling.ProductQuery{}, 1)
+	_, _, err = c.ProductsPage(context.Background(), cazbling.ProductQuery{Stock: cazbling.StockPositive}, 1)
 	errs = append(errs, err)
 	// Revoke everything: 401, refresh with a dead refresh token → invalid_grant.
 	f.mu.Lock()

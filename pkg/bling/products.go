@@ -218,9 +218,14 @@ func pageSize(limit int) int {
 }
 
 // ProductsPage returns one page (from 1) of GET /produtos and whether more may follow
-// (false on a short or empty page). A date window over one year is refused with
-// ErrWindowTooLong before anything is sent.
+// (false on a short or empty page). q.Stock must be set: it is sent as
+// filtroSaldoEstoque, whose default would hide products at zero or negative stock
+// (SYNC.md: never rely on a list's default filters). A date window over one year is
+// refused with ErrWindowTooLong before anything is sent.
 func (c *Client) ProductsPage(ctx context.Context, q cazbling.ProductQuery, page int) ([]cazbling.ERPProductSummary, bool, error) {
+	if q.Stock.Param() == "" {
+		return nil, false, fmt.Errorf("bling: a product listing must say which stock class it lists (filtroSaldoEstoque)")
+	}
 	if err := c.checkWindow("inclusion", q.CreatedFrom, q.CreatedTo); err != nil {
 		return nil, false, err
 	}
@@ -234,6 +239,7 @@ func (c *Client) ProductsPage(ctx context.Context, q cazbling.ProductQuery, page
 	v := url.Values{}
 	v.Set("pagina", strconv.Itoa(page))
 	v.Set("limite", strconv.Itoa(limit))
+	v.Set("filtroSaldoEstoque", q.Stock.Param())
 	if q.Criterion != 0 {
 		v.Set("criterio", strconv.Itoa(q.Criterion))
 	}
@@ -266,23 +272,32 @@ func (c *Client) ProductsPage(ctx context.Context, q cazbling.ProductQuery, page
 	return items, len(env.Data.V) >= limit, nil
 }
 
-// Products walks the product list page by page until a short or empty page. A failed
-// page ends the walk with its error.
+// Products walks the product list page by page until a short or empty page, under
+// q.Stock or, when it is not set, under each stock class in turn (a product whose
+// balance changes class during the walk may be listed twice, or missed). A failed page
+// ends the walk with its error.
 func (c *Client) Products(ctx context.Context, q cazbling.ProductQuery) iter.Seq2[cazbling.ERPProductSummary, error] {
+	classes := []cazbling.StockClass{q.Stock}
+	if q.Stock.Param() == "" {
+		classes = cazbling.StockClasses()
+	}
 	return func(yield func(cazbling.ERPProductSummary, error) bool) {
-		for page := 1; ; page++ {
-			items, more, err := c.ProductsPage(ctx, q, page)
-			if err != nil {
-				yield(cazbling.ERPProductSummary{}, err)
-				return
-			}
-			for _, it := range items {
-				if !yield(it, nil) {
+		for _, class := range classes {
+			q.Stock = class
+			for page := 1; ; page++ {
+				items, more, err := c.ProductsPage(ctx, q, page)
+				if err != nil {
+					yield(cazbling.ERPProductSummary{}, err)
 					return
 				}
-			}
-			if !more {
-				return
+				for _, it := range items {
+					if !yield(it, nil) {
+						return
+					}
+				}
+				if !more {
+					break
+				}
 			}
 		}
 	}
@@ -305,25 +320,24 @@ func (c *Client) Product(ctx context.Context, id int64) (cazbling.ERPProduct, er
 }
 
 // ProductsBySKU looks SKUs up with GET /produtos?codigos[]= in batches of 99 (all
-// situations, criterio=5, limite=100), paging when a batch fills a page, and keeps only items
-// whose codigo equals an asked SKU exactly. SKUs not found with tipo=T are asked again
-// with tipo=V, in case the listing leaves variations out (BLING.md).
+// situations, criterio=5, limite=100) under each stock class (filtroSaldoEstoque 1, 0
+// and 2: two products sharing a SKU may have balances of different signs), paging when
+// a batch fills a page, and keeps only items whose codigo equals an asked SKU exactly.
+// SKUs not found with tipo=T are asked again with tipo=V, in case the listing leaves
+// variations out (BLING.md).
 func (c *Client) ProductsBySKU(ctx context.Context, skus []string) ([]cazbling.ERPProductSummary, error) {
-	want := map[string]bool{}
+	l := skuLookUp{want: map[string]bool{}, seenID: map[int64]bool{}, found: map[string]bool{}}
 	var asked []string
 	for _, s := range skus {
-		if s != "" && !want[s] {
-			want[s] = true
+		if s != "" && !l.want[s] {
+			l.want[s] = true
 			asked = append(asked, s)
 		}
 	}
-	var out []cazbling.ERPProductSummary
-	seenID := map[int64]bool{}
-	found := map[string]bool{}
 	for _, tipo := range []string{"T", "V"} {
 		var missing []string
 		for _, s := range asked {
-			if !found[s] {
+			if !l.found[s] {
 				missing = append(missing, s)
 			}
 		}
@@ -334,39 +348,56 @@ func (c *Client) ProductsBySKU(ctx context.Context, skus []string) ([]cazbling.E
 		// products than SKUs asked (shared or loosely matched codes), and only then is
 		// the next page asked.
 		for _, batch := range batches(missing, maxPage-1, "codigos[]") {
-			q := cazbling.ProductQuery{Criterion: 5, Type: tipo, SKUs: batch, Limit: maxPage}
-			listed := map[int64]bool{}
-			for page := 1; ; page++ {
-				if page > maxPages {
-					return nil, fmt.Errorf("bling GET /produtos: more than %d pages for %d SKUs; giving up", maxPages, len(batch))
-				}
-				items, more, err := c.ProductsPage(ctx, q, page)
-				if err != nil {
+			for _, class := range cazbling.StockClasses() {
+				q := cazbling.ProductQuery{Criterion: 5, Type: tipo, SKUs: batch, Limit: maxPage, Stock: class}
+				if err := l.pages(ctx, c, q); err != nil {
 					return nil, err
-				}
-				fresh := false
-				for _, it := range items {
-					if !listed[it.ID] {
-						listed[it.ID], fresh = true, true
-					}
-				}
-				if more && !fresh {
-					return nil, fmt.Errorf("bling GET /produtos: page %d repeats earlier products; the server ignores pagina", page)
-				}
-				for _, it := range items {
-					if want[it.SKU] && !seenID[it.ID] {
-						seenID[it.ID] = true
-						found[it.SKU] = true
-						out = append(out, it)
-					}
-				}
-				if !more {
-					break
 				}
 			}
 		}
 	}
-	return out, nil
+	return l.out, nil
+}
+
+// skuLookUp gathers the exact matches of one ProductsBySKU call.
+type skuLookUp struct {
+	want   map[string]bool // SKUs asked
+	seenID map[int64]bool  // products already in out
+	found  map[string]bool // SKUs with at least one match
+	out    []cazbling.ERPProductSummary
+}
+
+// pages pages through one look-up by SKU and keeps the exact matches not seen yet.
+func (l *skuLookUp) pages(ctx context.Context, c *Client, q cazbling.ProductQuery) error {
+	listed := map[int64]bool{}
+	for page := 1; ; page++ {
+		if page > maxPages {
+			return fmt.Errorf("bling GET /produtos: more than %d pages for %d SKUs; giving up", maxPages, len(q.SKUs))
+		}
+		items, more, err := c.ProductsPage(ctx, q, page)
+		if err != nil {
+			return err
+		}
+		fresh := false
+		for _, it := range items {
+			if !listed[it.ID] {
+				listed[it.ID], fresh = true, true
+			}
+		}
+		if more && !fresh {
+			return fmt.Errorf("bling GET /produtos: page %d repeats earlier products; the server ignores pagina", page)
+		}
+		for _, it := range items {
+			if l.want[it.SKU] && !l.seenID[it.ID] {
+				l.seenID[it.ID] = true
+				l.found[it.SKU] = true
+				l.out = append(l.out, it)
+			}
+		}
+		if !more {
+			return nil
+		}
+	}
 }
 
 // batches cuts items into batches of at most n that also keep the encoded query

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,6 +36,7 @@ func TestProductsPageQuery(t *testing.T) {
 		SKUs:        []string{"A&B", "C D"},
 		IDs:         []int64{1, 2},
 		Limit:       50,
+		Stock:       cazbling.StockZero,
 	}
 	items, more, err := c.ProductsPage(context.Background(), q, 3)
 	if err != nil {
@@ -53,7 +55,7 @@ func TestProductsPageQuery(t *testing.T) {
 		"pagina": {"3"}, "limite": {"50"}, "criterio": {"2"}, "tipo": {"P"},
 		"dataAlteracaoInicial": {"2025-03-01 00:00:00"}, "dataAlteracaoFinal": {"2025-03-10 08:59:00"},
 		"dataInclusaoInicial": {"2018-01-15 10:00:00"}, "dataInclusaoFinal": {"2018-06-15 09:00:00"},
-		"codigos[]": {"A&B", "C D"}, "idsProdutos[]": {"1", "2"},
+		"codigos[]": {"A&B", "C D"}, "idsProdutos[]": {"1", "2"}, "filtroSaldoEstoque": {"0"},
 	}
 	if !reflect.DeepEqual(map[string][]string(r.Query), wantQuery) {
 		t.Errorf("query = %v\nwant    %v", r.Query, wantQuery)
@@ -62,10 +64,12 @@ func TestProductsPageQuery(t *testing.T) {
 
 func TestProductsPageRefusesLongWindow(t *testing.T) {
 	c, f, _, _ := newTestClient(t)
+	pos := cazbling.StockPositive
 	tests := []cazbling.ProductQuery{
-		{ChangedFrom: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), ChangedTo: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)},
-		{CreatedFrom: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)}, // open end: now is 2025
-		{ChangedFrom: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC), ChangedTo: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Stock: pos, ChangedFrom: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), ChangedTo: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)},
+		{Stock: pos, CreatedFrom: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)}, // open end: now is 2025
+		{Stock: pos, ChangedFrom: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC), ChangedTo: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{}, // no stock class: Bling's default would hide products at zero
 	}
 	for i, q := range tests {
 		if _, _, err := c.ProductsPage(context.Background(), q, 1); err == nil {
@@ -79,7 +83,7 @@ func TestProductsPageRefusesLongWindow(t *testing.T) {
 	}
 	// Exactly a year is fine.
 	f.handle("GET /produtos", func(w http.ResponseWriter, r recorded) { writeJSON(w, 200, `{"data":[]}`) })
-	q := cazbling.ProductQuery{ChangedFrom: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), ChangedTo: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)}
+	q := cazbling.ProductQuery{Stock: pos, ChangedFrom: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), ChangedTo: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)}
 	if _, _, err := c.ProductsPage(context.Background(), q, 1); err != nil {
 		t.Errorf("one year refused: %v", err)
 	}
@@ -100,6 +104,14 @@ func TestProductsIteratorPaging(t *testing.T) {
 			c, f, _, _ := newTestClient(t)
 			f.handle("GET /produtos", func(w http.ResponseWriter, r recorded) {
 				page, _ := strconv.Atoi(r.Query.Get("pagina"))
+				switch r.Query.Get("filtroSaldoEstoque") {
+				case "0": // one product out of stock, then the walk's last class
+					writeJSON(w, 200, dataList(productItem(77, "ZERO")))
+					return
+				case "2":
+					writeJSON(w, 200, `{"data":[]}`)
+					return
+				}
 				if page < 1 || page > len(tt.pageSizes) {
 					t.Errorf("asked page %d", page)
 					writeJSON(w, 200, `{"data":[]}`)
@@ -121,15 +133,20 @@ func TestProductsIteratorPaging(t *testing.T) {
 				}
 				n++
 			}
-			total := 0
+			total := 1 // the product at zero stock
 			for _, s := range tt.pageSizes {
 				total += s
 			}
 			if n != total {
 				t.Errorf("%d products, want %d", n, total)
 			}
-			if calls := len(f.requests("GET", "/produtos")); calls != tt.wantCalls {
-				t.Errorf("%d calls, want %d", calls, tt.wantCalls)
+			var classes []string
+			for _, r := range f.requests("GET", "/produtos") {
+				classes = append(classes, r.Query.Get("filtroSaldoEstoque"))
+			}
+			want := slices.Repeat([]string{"1"}, tt.wantCalls)
+			if want = append(want, "0", "2"); !reflect.DeepEqual(classes, want) {
+				t.Errorf("calls by filtroSaldoEstoque = %v, want %v", classes, want)
 			}
 		})
 	}
@@ -149,7 +166,7 @@ func TestProductsIteratorStopsOnError(t *testing.T) {
 		writeJSON(w, 400, `{"error":{"type":"VALIDATION_ERROR","message":"pagina"}}`)
 	})
 	n, errs := 0, 0
-	for _, err := range c.Products(context.Background(), cazbling.ProductQuery{}) {
+	for _, err := range c.Products(context.Background(), cazbling.ProductQuery{Stock: cazbling.StockPositive}) {
 		if err != nil {
 			errs++
 			continue
@@ -226,7 +243,7 @@ func TestProductsBySKU(t *testing.T) {
 			t.Errorf("query = %v", r.Query)
 		}
 		var items []string
-		if r.Query.Get("pagina") != "1" {
+		if r.Query.Get("pagina") != "1" || r.Query.Get("filtroSaldoEstoque") != "1" {
 			writeJSON(w, 200, `{"data":[]}`)
 			return
 		}
@@ -245,14 +262,15 @@ func TestProductsBySKU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Batches of 99, 99 and 52 with tipo=T; the two batches answered with 101 items
-	// (loose matches) fill a page, so page 2 is asked; the 5 SKUs with only loose
-	// matches are asked again with tipo=V.
+	// Batches of 99, 99 and 52 with tipo=T, each under filtroSaldoEstoque 1, 0 and 2;
+	// the two batches answered with 101 items (loose matches) fill a page, so page 2 is
+	// asked; the 5 SKUs with only loose matches are asked again with tipo=V.
 	var calls []string
 	for _, r := range f.requests("GET", "/produtos") {
-		calls = append(calls, fmt.Sprintf("%s p%s n%d", r.Query.Get("tipo"), r.Query.Get("pagina"), len(r.Query["codigos[]"])))
+		calls = append(calls, fmt.Sprintf("%s%s p%s n%d", r.Query.Get("tipo"), r.Query.Get("filtroSaldoEstoque"), r.Query.Get("pagina"), len(r.Query["codigos[]"])))
 	}
-	if want := []string{"T p1 n99", "T p2 n99", "T p1 n99", "T p2 n99", "T p1 n52", "V p1 n5"}; !reflect.DeepEqual(calls, want) {
+	if want := []string{"T1 p1 n99", "T1 p2 n99", "T0 p1 n99", "T2 p1 n99", "T1 p1 n99", "T1 p2 n99", "T0 p1 n99", "T2 p1 n99",
+		"T1 p1 n52", "T0 p1 n52", "T2 p1 n52", "V1 p1 n5", "V0 p1 n5", "V2 p1 n5"}; !reflect.DeepEqual(calls, want) {
 		t.Errorf("calls = %v\nwant    %v", calls, want)
 	}
 	if len(got) != 245 {
@@ -276,9 +294,10 @@ func TestProductsBySKUBatchesAndVariationFallback(t *testing.T) {
 		wantFound int
 		wantCalls []string
 	}{
-		{"250 SKUs in 3 calls", many, 250, []string{"T:99", "T:99", "T:52"}},
-		{"a variation found with tipo=V", append(many[:3:3], "VAR-AZUL-G"), 4, []string{"T:4", "V:1"}},
-		{"unknown SKU asked once per tipo", []string{"NOPE"}, 0, []string{"T:1", "V:1"}},
+		{"250 SKUs in 3 batches, each under 3 stock classes", many, 250,
+			[]string{"T1:99", "T0:99", "T2:99", "T1:99", "T0:99", "T2:99", "T1:52", "T0:52", "T2:52"}},
+		{"a variation found with tipo=V", append(many[:3:3], "VAR-AZUL-G"), 4, []string{"T1:4", "T0:4", "T2:4", "V1:1", "V0:1", "V2:1"}},
+		{"unknown SKU asked once per tipo and class", []string{"NOPE"}, 0, []string{"T1:1", "T0:1", "T2:1", "V1:1", "V0:1", "V2:1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -286,6 +305,9 @@ func TestProductsBySKUBatchesAndVariationFallback(t *testing.T) {
 			f.handle("GET /produtos", func(w http.ResponseWriter, r recorded) {
 				var items []string
 				for _, s := range r.Query["codigos[]"] {
+					if r.Query.Get("filtroSaldoEstoque") != "1" {
+						break
+					}
 					switch {
 					case s == "VAR-AZUL-G" && r.Query.Get("tipo") == "V":
 						items = append(items, productItem(999, s))
@@ -305,7 +327,7 @@ func TestProductsBySKUBatchesAndVariationFallback(t *testing.T) {
 			}
 			var calls []string
 			for _, r := range f.requests("GET", "/produtos") {
-				calls = append(calls, fmt.Sprintf("%s:%d", r.Query.Get("tipo"), len(r.Query["codigos[]"])))
+				calls = append(calls, fmt.Sprintf("%s%s:%d", r.Query.Get("tipo"), r.Query.Get("filtroSaldoEstoque"), len(r.Query["codigos[]"])))
 			}
 			if !reflect.DeepEqual(calls, tt.wantCalls) {
 				t.Errorf("calls = %v, want %v", calls, tt.wantCalls)
@@ -314,11 +336,46 @@ func TestProductsBySKUBatchesAndVariationFallback(t *testing.T) {
 	}
 }
 
+// Two products sharing a SKU, one in stock and one at zero, are both found: a look-up
+// that relied on Bling's default filter (positive balances) would see only one and let
+// a duplicate through.
+func TestProductsBySKUFindsEveryStockClass(t *testing.T) {
+	c, f, _, _ := newTestClient(t)
+	f.handle("GET /produtos", func(w http.ResponseWriter, r recorded) {
+		switch r.Query.Get("filtroSaldoEstoque") {
+		case "1":
+			writeJSON(w, 200, dataList(productItem(1, "DUP")))
+		case "0":
+			writeJSON(w, 200, dataList(productItem(2, "DUP"), productItem(3, "ZERO")))
+		case "2":
+			writeJSON(w, 200, dataList(productItem(4, "NEG")))
+		default:
+			t.Errorf("no filtroSaldoEstoque in %v", r.Query)
+			writeJSON(w, 200, dataList(productItem(1, "DUP")))
+		}
+	})
+	got, err := c.ProductsBySKU(context.Background(), []string{"DUP", "ZERO", "NEG"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, p := range got {
+		ids = append(ids, p.ID)
+	}
+	slices.Sort(ids)
+	if want := []int64{1, 2, 3, 4}; !reflect.DeepEqual(ids, want) {
+		t.Errorf("found %v, want %v", ids, want)
+	}
+}
+
 func TestProductsBySKUPagesAFullBatch(t *testing.T) {
 	c, f, _, _ := newTestClient(t)
 	f.handle("GET /produtos", func(w http.ResponseWriter, r recorded) {
 		page := r.Query.Get("pagina")
 		var items []string
+		if r.Query.Get("filtroSaldoEstoque") != "1" {
+			page = "" // every product here has stock
+		}
 		if page == "1" {
 			for i := range 100 { // a full page of products sharing one code
 				items = append(items, productItem(i+1, "DUP"))
@@ -335,52 +392,67 @@ func TestProductsBySKUPagesAFullBatch(t *testing.T) {
 	if len(got) != 101 {
 		t.Errorf("%d products", len(got))
 	}
-	if n := len(f.requests("GET", "/produtos")); n != 2 {
-		t.Errorf("%d calls, want 2", n)
+	if n := len(f.requests("GET", "/produtos")); n != 4 { // 2 pages under filtroSaldoEstoque=1, 1 under 0, 1 under 2
+		t.Errorf("%d calls, want 4", n)
 	}
 }
 
 func TestStockBalances(t *testing.T) {
-	c, f, _, _ := newTestClient(t)
-	var ids []int64
-	for i := range 250 {
-		ids = append(ids, int64(1000+i))
-	}
-	f.handle("GET /estoques/saldos", func(w http.ResponseWriter, r recorded) {
-		// This server ignores filtroSaldoEstoque and answers every id.
-		var items []string
-		for _, s := range r.Query["idsProdutos[]"] {
-			items = append(items, fmt.Sprintf(`{"produto":{"id":%s,"codigo":"S%s"},"saldoFisicoTotal":10.5,"saldoVirtualTotal":0.1,"depositos":[{"id":77,"saldoFisico":10.5,"saldoVirtual":0.1}]}`, s, s))
-		}
-		writeJSON(w, 200, dataList(items...))
-	})
-	got, err := c.StockBalances(context.Background(), append(ids, 1000, 0)) // a duplicate and a zero are not asked
-	if err != nil {
-		t.Fatal(err)
-	}
-	reqs := f.requests("GET", "/estoques/saldos")
-	if len(reqs) != 3 {
-		t.Fatalf("%d calls, want 3", len(reqs))
-	}
-	for i, want := range []int{100, 100, 50} {
-		if n := len(reqs[i].Query["idsProdutos[]"]); n != want {
-			t.Errorf("call %d: %d ids", i, n)
-		}
-		if reqs[i].Query.Get("filtroSaldoEstoque") == "" {
-			t.Errorf("call %d: filtroSaldoEstoque left to its default", i)
-		}
-	}
-	if len(got) != 250 || got[0].ProductID != 1000 || got[249].ProductID != 1249 {
-		t.Fatalf("%d balances", len(got))
-	}
-	b := got[0]
-	if b.SKU != "S1000" || b.PhysicalTotal.String() != "10.5" || b.VirtualTotal.String() != "0.1" ||
-		len(b.Deposits) != 1 || b.Deposits[0].DepositID != 77 || b.Deposits[0].Virtual.String() != "0.1" {
-		t.Errorf("balance = %+v", b)
+	for _, tc := range []struct {
+		class  cazbling.StockClass
+		filter string
+	}{
+		{cazbling.StockPositive, "1"},
+		{cazbling.StockZero, "0"},
+		{cazbling.StockNegative, "2"},
+	} {
+		t.Run(tc.class.String(), func(t *testing.T) {
+			c, f, _, _ := newTestClient(t)
+			f.handle("GET /estoques/saldos", func(w http.ResponseWriter, r recorded) {
+				// Answers in reverse order, with an id that was not asked and a second
+				// answer for id 1001, both to be ignored.
+				ids := r.Query["idsProdutos[]"]
+				items := []string{
+					`{"produto":{"id":5},"saldoFisicoTotal":1,"saldoVirtualTotal":1}`,
+					`{"produto":{"id":1001},"saldoFisicoTotal":99,"saldoVirtualTotal":99}`,
+				}
+				for i := len(ids) - 1; i >= 0; i-- {
+					s := ids[i]
+					items = append(items, fmt.Sprintf(`{"produto":{"id":%s,"codigo":"S%s"},"saldoFisicoTotal":10.5,"saldoVirtualTotal":0.1,"depositos":[{"id":77,"saldoFisico":10.5,"saldoVirtual":0.1}]}`, s, s))
+				}
+				items[1], items[len(items)-1] = items[len(items)-1], items[1] // 1001's real answer comes first
+				writeJSON(w, 200, dataList(items...))
+			})
+			// A duplicate, a zero and a negative id are not asked.
+			got, err := c.StockBalances(context.Background(), []int64{1000, 1001, 1002, 1000, 0, -4}, tc.class)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reqs := f.requests("GET", "/estoques/saldos")
+			if len(reqs) != 1 {
+				t.Fatalf("%d calls, want 1", len(reqs))
+			}
+			if q := reqs[0].Query; !reflect.DeepEqual(q["idsProdutos[]"], []string{"1000", "1001", "1002"}) || !reflect.DeepEqual(q["filtroSaldoEstoque"], []string{tc.filter}) {
+				t.Errorf("query = %v, want ids 1000,1001,1002 and filtroSaldoEstoque=%s", q, tc.filter)
+			}
+			var ids []int64
+			for _, b := range got {
+				ids = append(ids, b.ProductID)
+			}
+			if !reflect.DeepEqual(ids, []int64{1000, 1001, 1002}) {
+				t.Fatalf("balances of %v, want 1000, 1001, 1002 in that order", ids)
+			}
+			for _, b := range got {
+				if want := fmt.Sprintf("S%d", b.ProductID); b.SKU != want || b.PhysicalTotal.String() != "10.5" || b.VirtualTotal.String() != "0.1" ||
+					len(b.Deposits) != 1 || b.Deposits[0].DepositID != 77 || b.Deposits[0].Physical.String() != "10.5" || b.Deposits[0].Virtual.String() != "0.1" {
+					t.Errorf("balance = %+v", b)
+				}
+			}
+		})
 	}
 }
 
-func TestStockBalancesAsksZeroAndNegativeExplicitly(t *testing.T) {
+func TestStockBalancesAbsentIDs(t *testing.T) {
 	c, f, _, _ := newTestClient(t)
 	balances := map[string]string{"1": "5", "2": "0", "3": "-3"}
 	f.handle("GET /estoques/saldos", func(w http.ResponseWriter, r recorded) {
@@ -399,23 +471,74 @@ func TestStockBalancesAsksZeroAndNegativeExplicitly(t *testing.T) {
 		}
 		writeJSON(w, 200, dataList(items...))
 	})
-	got, err := c.StockBalances(context.Background(), []int64{1, 2, 3, 4})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var summary []string
-	for _, b := range got {
-		summary = append(summary, fmt.Sprintf("%d=%s", b.ProductID, b.VirtualTotal))
+	for _, class := range cazbling.StockClasses() {
+		got, err := c.StockBalances(context.Background(), []int64{1, 2, 3, 4}, class)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts []string
+		for _, b := range got {
+			parts = append(parts, fmt.Sprintf("%d=%s", b.ProductID, b.VirtualTotal))
+		}
+		summary = append(summary, class.String()+":"+strings.Join(parts, ","))
 	}
-	if want := []string{"1=5", "2=0", "3=-3"}; !reflect.DeepEqual(summary, want) {
-		t.Errorf("balances = %v, want %v (id 4 unknown: absent)", summary, want)
+	// Id 4 is unknown: absent under every class.
+	if want := []string{"positive:1=5", "zero:2=0", "negative:3=-3"}; !reflect.DeepEqual(summary, want) {
+		t.Errorf("balances = %v, want %v", summary, want)
 	}
 	var asked []string
 	for _, r := range f.requests("GET", "/estoques/saldos") {
 		asked = append(asked, r.Query.Get("filtroSaldoEstoque")+":"+strings.Join(r.Query["idsProdutos[]"], ","))
 	}
-	if want := []string{"1:1,2,3,4", "0:2,3,4", "2:3,4"}; !reflect.DeepEqual(asked, want) {
+	if want := []string{"1:1,2,3,4", "0:1,2,3,4", "2:1,2,3,4"}; !reflect.DeepEqual(asked, want) {
 		t.Errorf("calls = %v, want %v", asked, want)
+	}
+}
+
+func TestStockBalancesRefusesWithoutCalling(t *testing.T) {
+	many := func(n int) []int64 {
+		var ids []int64
+		for i := range n {
+			ids = append(ids, int64(1000+i))
+		}
+		return ids
+	}
+	for _, tc := range []struct {
+		name    string
+		ids     []int64
+		class   cazbling.StockClass
+		wantErr string // "" when the call succeeds
+		calls   int
+	}{
+		{"101 ids", many(101), cazbling.StockPositive, "at most 100", 0},
+		{"no class", many(3), 0, "not a filtroSaldoEstoque value", 0},
+		{"unknown class", many(3), cazbling.StockClass(9), "not a filtroSaldoEstoque value", 0},
+		{"no usable id", []int64{0, -1}, cazbling.StockZero, "", 0},
+		{"100 ids with repeats", append(many(100), many(50)...), cazbling.StockNegative, "", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, f, _, _ := newTestClient(t)
+			f.handle("GET /estoques/saldos", func(w http.ResponseWriter, r recorded) {
+				if n := len(r.Query["idsProdutos[]"]); n > 100 {
+					t.Errorf("%d ids sent", n)
+				}
+				writeJSON(w, 200, dataList())
+			})
+			got, err := c.StockBalances(context.Background(), tc.ids, tc.class)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("error %v", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("error %v, want one saying %q", err, tc.wantErr)
+			}
+			if len(got) != 0 {
+				t.Errorf("%d balances", len(got))
+			}
+			if n := len(f.requests("GET", "/estoques/saldos")); n != tc.calls {
+				t.Errorf("%d calls, want %d", n, tc.calls)
+			}
+		})
 	}
 }
 

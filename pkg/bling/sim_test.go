@@ -2,6 +2,7 @@ package bling_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"sort"
 	"sync"
@@ -108,16 +109,25 @@ func TestAgainstSandbox(t *testing.T) {
 		t.Errorf("ProductsBySKU = %v (fuzzy matches must be dropped)", skus)
 	}
 
-	balances, err := c.StockBalances(ctx, []int64{blue, green, mug})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[int64]string{}
-	for _, b := range balances {
-		got[b.ProductID] = b.VirtualTotal.String()
-	}
-	if got[blue] != "5" || got[green] != "0" || got[mug] != "-2" {
-		t.Errorf("balances = %v; zero and negative balances must be read too", got)
+	for _, tc := range []struct {
+		class cazbling.StockClass
+		want  string
+	}{
+		{cazbling.StockPositive, fmt.Sprintf("%d=5", blue)},
+		{cazbling.StockZero, fmt.Sprintf("%d=0", green)},
+		{cazbling.StockNegative, fmt.Sprintf("%d=-2", mug)},
+	} {
+		balances, err := c.StockBalances(ctx, []int64{blue, green, mug}, tc.class)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, b := range balances {
+			got = append(got, fmt.Sprintf("%d=%s", b.ProductID, b.VirtualTotal))
+		}
+		if len(got) != 1 || got[0] != tc.want {
+			t.Errorf("%s balances = %v, want [%s]", tc.class, got, tc.want)
+		}
 	}
 
 	deps, err := c.Deposits(ctx)

@@ -73,62 +73,55 @@ func (b balanceJSON) balance() cazbling.StockBalance {
 	return out
 }
 
-// StockBalances reads the balances of ids with GET /estoques/saldos, 100 ids a call
-// (idsProdutos[]). Balances come in the order of ids; an id Bling does not answer for
-// under any filter is absent (the caller treats it as unknown).
-func (c *Client) StockBalances(ctx context.Context, ids []int64) ([]cazbling.StockBalance, error) {
-	seen := map[int64]bool{}
+// maxStockIDs is the most ids GET /estoques/saldos takes in one call (idsProdutos[]).
+const maxStockIDs = 100
+
+// StockBalances reads, with one GET /estoques/saldos, the balances of ids that fall in
+// class: filtroSaldoEstoque is always sent, as Bling's default (1) would silently read
+// positive balances only, and no value means "all". Ids <= 0 and repeats are dropped;
+// more than 100 remaining ids, or a class that is not set, is an error and nothing is
+// sent. Balances come in the order of ids, one per id; an id whose balance is in
+// another class, or that Bling does not know, is absent, and so is any answer for an
+// id that was not asked.
+func (c *Client) StockBalances(ctx context.Context, ids []int64, class cazbling.StockClass) ([]cazbling.StockBalance, error) {
+	filter := class.Param()
+	if filter == "" {
+		return nil, fmt.Errorf("bling GET /estoques/saldos: stock class %d is not a filtroSaldoEstoque value", int(class))
+	}
+	asked := map[int64]bool{}
 	var uniq []int64
 	for _, id := range ids {
-		if id > 0 && !seen[id] {
-			seen[id] = true
+		if id > 0 && !asked[id] {
+			asked[id] = true
 			uniq = append(uniq, id)
 		}
 	}
-	var out []cazbling.StockBalance
-	for start := 0; start < len(uniq); start += maxPage {
-		batch := uniq[start:min(start+maxPage, len(uniq))]
-		got := map[int64]cazbling.StockBalance{}
-		pending := batch
-		// filtroSaldoEstoque: the spec (components/parameters/filtroSaldoEstoque) offers
-		// 0 zero, 1 positive, 2 negative, with default 1 and no value meaning "all", so
-		// leaving it out, or passing any single value, may hide zero or negative balances.
-		// We pass each value explicitly: first 1, then 0 and then 2 only for the ids the
-		// previous answers left out. If Bling ignores the filter on this endpoint, every
-		// id comes back on the first call and nothing more is sent.
-		for _, filter := range [...]string{"1", "0", "2"} {
-			if len(pending) == 0 {
-				break
-			}
-			want := map[int64]bool{}
-			v := url.Values{}
-			for _, id := range pending {
-				want[id] = true
-				v.Add("idsProdutos[]", strconv.FormatInt(id, 10))
-			}
-			v.Set("filtroSaldoEstoque", filter)
-			var env envelope[list[balanceJSON]]
-			if _, err := c.do(ctx, get("/estoques/saldos", v), &env); err != nil {
-				return nil, err
-			}
-			for _, b := range env.Data.V {
-				sb := b.balance()
-				if _, dup := got[sb.ProductID]; want[sb.ProductID] && !dup {
-					got[sb.ProductID] = sb
-				}
-			}
-			var still []int64
-			for _, id := range pending {
-				if _, ok := got[id]; !ok {
-					still = append(still, id)
-				}
-			}
-			pending = still
+	if len(uniq) > maxStockIDs {
+		return nil, fmt.Errorf("bling GET /estoques/saldos: %d ids; at most %d a call", len(uniq), maxStockIDs)
+	}
+	if len(uniq) == 0 {
+		return nil, nil
+	}
+	v := url.Values{}
+	for _, id := range uniq {
+		v.Add("idsProdutos[]", strconv.FormatInt(id, 10))
+	}
+	v.Set("filtroSaldoEstoque", filter)
+	var env envelope[list[balanceJSON]]
+	if _, err := c.do(ctx, get("/estoques/saldos", v), &env); err != nil {
+		return nil, err
+	}
+	got := make(map[int64]cazbling.StockBalance, len(env.Data.V))
+	for _, b := range env.Data.V {
+		sb := b.balance()
+		if _, dup := got[sb.ProductID]; asked[sb.ProductID] && !dup {
+			got[sb.ProductID] = sb
 		}
-		for _, id := range batch {
-			if sb, ok := got[id]; ok {
-				out = append(out, sb)
-			}
+	}
+	out := make([]cazbling.StockBalance, 0, len(got))
+	for _, id := range uniq {
+		if sb, ok := got[id]; ok {
+			out = append(out, sb)
 		}
 	}
 	return out, nil

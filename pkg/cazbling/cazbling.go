@@ -125,6 +125,53 @@ type ProductQuery struct {
 	SKUs        []string
 	IDs         []int64
 	Limit       int // page size, at most 100; 0 means 100
+	// Stock is the filtroSaldoEstoque to list. It must be set: Bling's default (1,
+	// positive balances only) would hide products at zero or below, and there is no
+	// value meaning "all", so a complete listing asks each of StockClasses in turn.
+	Stock StockClass
+}
+
+// StockClass is a value of Bling's filtroSaldoEstoque: which balances a product or
+// stock listing shows.
+type StockClass int
+
+// The stock classes. The zero value is "not chosen".
+const (
+	StockPositive StockClass = iota + 1 // filtroSaldoEstoque=1, balance above 0
+	StockZero                           // filtroSaldoEstoque=0, balance 0
+	StockNegative                       // filtroSaldoEstoque=2, balance below 0
+)
+
+// StockClasses returns every class, in the order complete listings ask them: together
+// they cover every product, each product in exactly one.
+func StockClasses() []StockClass {
+	return []StockClass{StockPositive, StockZero, StockNegative}
+}
+
+// Param is the value of filtroSaldoEstoque for c, "" when c is not a class.
+func (c StockClass) Param() string {
+	switch c {
+	case StockPositive:
+		return "1"
+	case StockZero:
+		return "0"
+	case StockNegative:
+		return "2"
+	}
+	return ""
+}
+
+// String names the class for logs.
+func (c StockClass) String() string {
+	switch c {
+	case StockPositive:
+		return "positive"
+	case StockZero:
+		return "zero"
+	case StockNegative:
+		return "negative"
+	}
+	return "unset"
 }
 
 // StockBalance is one product's balance in Bling.
@@ -354,6 +401,9 @@ type ProductLink struct {
 	// its CaZco data current; SummaryHash fingerprints its Bling list entry then.
 	SeenAt      time.Time
 	SummaryHash string
+	// SKUShared says Bling had more than one product with this SKU when it was last
+	// looked up: it is asked again whenever one of them is listed.
+	SKUShared bool
 }
 
 // OrderLinkState is where an order stands on its way into Bling.

@@ -16,11 +16,13 @@ type ERP interface {
 	ProductsPage(ctx context.Context, q ProductQuery, page int) (items []ERPProductSummary, more bool, err error)
 	// Product returns the full product with its variations.
 	Product(ctx context.Context, id int64) (ERPProduct, error)
-	// ProductsBySKU looks SKUs up in batches; SKUs not found are absent from the result.
-	// Only exact matches of codigo are returned.
+	// ProductsBySKU looks SKUs up in batches, under every stock class; SKUs not found
+	// are absent from the result. Only exact matches of codigo are returned.
 	ProductsBySKU(ctx context.Context, skus []string) ([]ERPProductSummary, error)
-	// StockBalances reads balances in batches of 100 ids.
-	StockBalances(ctx context.Context, ids []int64) ([]StockBalance, error)
+	// StockBalances reads, in one call, the balances of at most 100 ids that fall in
+	// class (filtroSaldoEstoque). An id whose balance is in another class, or that
+	// Bling does not know, is absent from the answer.
+	StockBalances(ctx context.Context, ids []int64, class StockClass) ([]StockBalance, error)
 	Deposits(ctx context.Context) ([]Deposit, error)
 	PaymentMethods(ctx context.Context) ([]PaymentMethod, error)
 	// ContactByDocument finds a contact by CPF/CNPJ digits; found is false if none.
@@ -42,6 +44,9 @@ type Marketplace interface {
 	// match is an error of Kind KindData.
 	ProductBySKU(ctx context.Context, sku string) (p MarketProduct, found bool, err error)
 	Product(ctx context.Context, id string) (MarketProduct, error)
+	// Products walks the whole store's products (GET /products, 100 a page, following
+	// the server's next links). A page that fails ends the walk with the error.
+	Products(ctx context.Context) iter.Seq2[MarketProduct, error]
 	// CreateProduct creates p and returns its id. A duplicate SKU is an *APIError of
 	// Kind KindConflict with ExistingID set when the server gave it.
 	CreateProduct(ctx context.Context, p MarketProduct) (id string, err error)

@@ -225,31 +225,72 @@ func (c *Client) Orders(ctx context.Context, q cazbling.OrderQuery) iter.Seq2[ca
 		if !q.UpdatedUntil.IsZero() {
 			v.Set("updated_until", q.UpdatedUntil.Format(time.RFC3339))
 		}
-		pageURL := c.endpoint("/orders", v)
-		seen := map[string]bool{}
-		for {
-			seen[pageURL] = true
-			orders, next, err := c.ordersPage(ctx, pageURL)
+		for page, err := range c.walkPages(ctx, opListOrders, "order", c.endpoint("/orders", v)) {
 			if err != nil {
 				yield(cazbling.Order{}, err)
 				return
 			}
-			for _, o := range orders {
-				if !yield(o.order, o.err) {
+			for _, raw := range page.items {
+				if !yield(c.listedOrder(raw, page.status)) {
 					return
 				}
 			}
-			if next == "" {
+		}
+	}
+}
+
+// listedOrder decodes one order of a list page; one that cannot be decoded is an
+// *APIError of Kind KindMalformed, with Order.ID set when the id could be read.
+func (c *Client) listedOrder(raw []byte, status int) (cazbling.Order, error) {
+	o, err := decodeOrder(raw)
+	if err != nil {
+		id := rawID(raw)
+		c.log.Warn("cannot read a cazco order", "order_id", id, "error", err)
+		return cazbling.Order{ID: id}, c.malformed(opListOrders, status, err.Error())
+	}
+	c.noteUnknown(o)
+	return o, nil
+}
+
+// listPage is one page of a list with its items still undecoded, so that each item
+// can be read, and named when it cannot, on its own.
+type listPage struct {
+	items  []json.RawMessage
+	status int // HTTP status of the answer
+}
+
+// walkPages fetches the list at first, then each links.next in turn until it is null
+// (never stopping on a short page or on meta.last_page), and yields the pages. op is the
+// route pattern for errors and what names the items ("order"). A page that cannot be
+// fetched or read, a links.next that leaves the API, or one that leads back to a page
+// already read ends the walk with one error.
+func (c *Client) walkPages(ctx context.Context, op, what, first string) iter.Seq2[listPage, error] {
+	return func(yield func(listPage, error) bool) {
+		pageURL := first
+		seen := map[string]bool{}
+		for {
+			if err := ctx.Err(); err != nil {
+				yield(listPage{}, fmt.Errorf("cazco %s: %w", op, err))
 				return
 			}
-			if pageURL, err = c.followable(pageURL, next); err != nil {
-				yield(cazbling.Order{}, err)
+			seen[pageURL] = true
+			page, next, err := c.fetchPage(ctx, op, what, pageURL)
+			if err != nil {
+				yield(listPage{}, err)
+				return
+			}
+			if !yield(page, nil) || next == "" {
+				return
+			}
+			if pageURL, err = c.followable(op, pageURL, next); err != nil {
+				yield(listPage{}, err)
 				return
 			}
 			if seen[pageURL] {
-				yield(cazbling.Order{}, &cazbling.APIError{
-					API: apiName, Op: opListOrders, Kind: cazbling.KindData,
-					Message: "CaZco's links.next leads back to a page already read; stopping to avoid a loop",
+				yield(listPage{}, &cazbling.APIError{
+					API: apiName, Op: op, Kind: cazbling.KindData,
+					Message: c.clean(fmt.Sprintf("CaZco's links.next leads back to %q, a page of the %s list already read; stopping to avoid a loop",
+						cut(pageURL, 300), what), 500),
 				})
 				return
 			}
@@ -257,51 +298,34 @@ func (c *Client) Orders(ctx context.Context, q cazbling.OrderQuery) iter.Seq2[ca
 	}
 }
 
-type orderOrError struct {
-	order cazbling.Order
-	err   error
-}
-
-// ordersPage fetches one page and decodes its orders one by one.
-func (c *Client) ordersPage(ctx context.Context, pageURL string) ([]orderOrError, string, error) {
-	resp, err := c.do(ctx, request{op: opListOrders, method: http.MethodGet, url: pageURL})
+// fetchPage fetches one page of a list and returns it with its links.next ("" at the end).
+func (c *Client) fetchPage(ctx context.Context, op, what, pageURL string) (listPage, string, error) {
+	resp, err := c.do(ctx, request{op: op, method: http.MethodGet, url: pageURL})
 	if err != nil {
-		return nil, "", err
+		return listPage{}, "", err
 	}
 	var env listEnvelope
-	if err := c.decode(opListOrders, resp, &env); err != nil {
-		return nil, "", err
+	if err := c.decode(op, resp, &env); err != nil {
+		return listPage{}, "", err
 	}
 	if env.Data == nil {
-		return nil, "", c.malformed(opListOrders, resp.Status, "the order list has no data array")
+		return listPage{}, "", c.malformed(op, resp.Status, "the "+what+" list has no data array")
 	}
-	out := make([]orderOrError, 0, len(*env.Data))
-	for _, raw := range *env.Data {
-		o, err := decodeOrder(raw)
-		if err != nil {
-			id := rawID(raw)
-			c.log.Warn("cannot read a cazco order", "order_id", id, "error", err)
-			out = append(out, orderOrError{order: cazbling.Order{ID: id}, err: c.malformed(opListOrders, resp.Status, err.Error())})
-			continue
-		}
-		c.noteUnknown(o)
-		out = append(out, orderOrError{order: o})
-	}
-	return out, string(env.Links.Next), nil
+	return listPage{items: *env.Data, status: resp.Status}, string(env.Links.Next), nil
 }
 
 // followable checks a links.next value before the API key goes to it: it must lead to
 // the same scheme and host as the base URL. A relative link is resolved against the
 // page it came from; an absolute one is used verbatim.
-func (c *Client) followable(current, next string) (string, error) {
+func (c *Client) followable(op, current, next string) (string, error) {
 	u, err := url.Parse(next)
 	if err != nil {
-		return "", c.malformed(opListOrders, http.StatusOK, "links.next is not a URL: "+quoteShort(next))
+		return "", c.malformed(op, http.StatusOK, "links.next is not a URL: "+quoteShort(next))
 	}
 	if !u.IsAbs() {
 		cur, err := url.Parse(current)
 		if err != nil {
-			return "", c.malformed(opListOrders, http.StatusOK, "cannot resolve links.next "+quoteShort(next))
+			return "", c.malformed(op, http.StatusOK, "cannot resolve links.next "+quoteShort(next))
 		}
 		u = cur.ResolveReference(u)
 		next = u.String()
@@ -309,7 +333,7 @@ func (c *Client) followable(current, next string) (string, error) {
 	if !strings.EqualFold(u.Scheme, c.base.Scheme) || !strings.EqualFold(u.Hostname(), c.base.Hostname()) ||
 		portOf(u) != portOf(c.base) || u.User != nil {
 		return "", &cazbling.APIError{
-			API: apiName, Op: opListOrders, Kind: cazbling.KindData,
+			API: apiName, Op: op, Kind: cazbling.KindData,
 			Message: fmt.Sprintf("CaZco's links.next leads to %s, not to the API at %s://%s; refusing to send the API key there",
 				quoteShort(u.Scheme+"://"+u.Host), c.base.Scheme, c.base.Host),
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -279,6 +280,51 @@ func (c *Client) Product(ctx context.Context, id string) (cazbling.MarketProduct
 		return cazbling.MarketProduct{}, c.malformed(opGetProduct, resp.Status, err.Error())
 	}
 	return p, nil
+}
+
+// Products walks every product of the store: GET /products?per_page=100, then each
+// links.next verbatim until it is null (never stopping on a short or full page, nor on
+// meta or headers). A page that cannot be fetched or read, a links.next that leaves the
+// API or leads back to a page already read, or a cancelled ctx ends the walk with its
+// error. So does a product that cannot be decoded: since callers take "not in the walk"
+// to mean "not on CaZco", it is not skipped but yielded as an *APIError of Kind
+// KindMalformed naming it (with MarketProduct.ID and SKU set when they can be read),
+// and nothing more is yielded after it.
+func (c *Client) Products(ctx context.Context) iter.Seq2[cazbling.MarketProduct, error] {
+	return func(yield func(cazbling.MarketProduct, error) bool) {
+		first := c.endpoint("/products", url.Values{"per_page": {strconv.Itoa(maxPerPage)}})
+		for page, err := range c.walkPages(ctx, opListProducts, "product", first) {
+			if err != nil {
+				yield(cazbling.MarketProduct{}, err)
+				return
+			}
+			for _, raw := range page.items {
+				p, err := decodeProduct(raw)
+				if err != nil {
+					key := productKeyOf(raw)
+					c.log.Warn("cannot read a cazco product; ending the product walk", "product_id", key.ID, "sku", key.SKU, "error", err)
+					yield(key, c.malformed(opListProducts, page.status,
+						err.Error()+"; the product list cannot be read whole, so the walk stops here"))
+					return
+				}
+				if !yield(p, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// productKeyOf reads what can be read of the id and SKU of a product that fails to
+// decode as a whole; each is read on its own, so a bad one does not hide the other.
+func productKeyOf(raw []byte) cazbling.MarketProduct {
+	var v struct {
+		SKU text `json:"sku"`
+	}
+	if json.Unmarshal(raw, &v) != nil {
+		v.SKU = ""
+	}
+	return cazbling.MarketProduct{ID: rawID(raw), SKU: string(v.SKU)}
 }
 
 // CreateProduct creates p (without stock: it starts at 0 and is set with SetStock) and

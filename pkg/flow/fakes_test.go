@@ -197,9 +197,15 @@ func (f *fakeERP) ProductsPage(ctx context.Context, q cazbling.ProductQuery, pag
 	if limit <= 0 || limit > 100 {
 		limit = 100
 	}
+	if q.Stock.Param() == "" {
+		return nil, false, fmt.Errorf("fake ProductsPage: no stock class (Bling would list only positive balances)")
+	}
 	var all []cazbling.ERPProductSummary
 	for _, p := range f.products {
 		if len(q.SKUs) > 0 && !slices.Contains(q.SKUs, p.SKU) || len(q.IDs) > 0 && !slices.Contains(q.IDs, p.ID) {
+			continue
+		}
+		if f.stockClass(p.ID) != q.Stock {
 			continue
 		}
 		all = append(all, p.ERPProductSummary)
@@ -210,6 +216,19 @@ func (f *fakeERP) ProductsPage(ctx context.Context, q cazbling.ProductQuery, pag
 	}
 	end := min(start+limit, len(all))
 	return all[start:end], end-start == limit, nil
+}
+
+// stockClass is the class Bling lists a product under: by its balance's sign, zero
+// when it has none. The caller holds f.mu.
+func (f *fakeERP) stockClass(id int64) cazbling.StockClass {
+	v := f.balances[id].VirtualTotal
+	switch {
+	case v.IsPositive():
+		return cazbling.StockPositive
+	case v.IsNegative():
+		return cazbling.StockNegative
+	}
+	return cazbling.StockZero
 }
 
 func (f *fakeERP) Product(ctx context.Context, id int64) (cazbling.ERPProduct, error) {
@@ -242,16 +261,30 @@ func (f *fakeERP) ProductsBySKU(ctx context.Context, skus []string) ([]cazbling.
 	return out, nil
 }
 
-func (f *fakeERP) StockBalances(ctx context.Context, ids []int64) ([]cazbling.StockBalance, error) {
+// StockBalances answers like GET /estoques/saldos with filtroSaldoEstoque: the balances
+// of ids whose VirtualTotal has the sign of class, one per id. Like the real client, it
+// refuses more than 100 distinct ids or an unset class without counting a call.
+func (f *fakeERP) StockBalances(ctx context.Context, ids []int64, class cazbling.StockClass) ([]cazbling.StockBalance, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	sign, ok := map[cazbling.StockClass]int{cazbling.StockPositive: 1, cazbling.StockZero: 0, cazbling.StockNegative: -1}[class]
+	distinct := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		if id > 0 {
+			distinct[id] = true
+		}
+	}
+	if !ok || len(distinct) > 100 {
+		return nil, fmt.Errorf("fake bling: StockBalances refused %d ids in class %s", len(distinct), class)
+	}
 	if err := f.call("StockBalances"); err != nil {
 		return nil, err
 	}
 	var out []cazbling.StockBalance
 	for _, id := range ids {
-		if b, ok := f.balances[id]; ok {
+		if b, found := f.balances[id]; found && distinct[id] && b.VirtualTotal.Sign() == sign {
 			out = append(out, b)
+			delete(distinct, id) // answered once
 		}
 	}
 	return out, nil
@@ -433,6 +466,38 @@ func (m *fakeMarket) Product(ctx context.Context, id string) (cazbling.MarketPro
 		return p, &cazbling.APIError{API: "cazco", Op: "GET /products/{id}", Status: 404, Kind: cazbling.KindNotFound}
 	}
 	return p, nil
+}
+
+// Products walks the store's products in SKU order, 100 a page, as they are when the
+// walk starts. Each page served counts as one "Products" call (an empty store still
+// costs one), so a caller that stops early makes fewer; a cancelled ctx ends the walk
+// with its error before the next page.
+func (m *fakeMarket) Products(ctx context.Context) iter.Seq2[cazbling.MarketProduct, error] {
+	return func(yield func(cazbling.MarketProduct, error) bool) {
+		m.mu.Lock()
+		list := make([]cazbling.MarketProduct, 0, len(m.products))
+		for _, p := range m.products {
+			list = append(list, p)
+		}
+		m.mu.Unlock()
+		slices.SortFunc(list, func(a, b cazbling.MarketProduct) int {
+			return cmp.Or(cmp.Compare(a.SKU, b.SKU), cmp.Compare(a.ID, b.ID))
+		})
+		for start := 0; start == 0 || start < len(list); start += 100 {
+			if err := ctx.Err(); err != nil {
+				yield(cazbling.MarketProduct{}, err)
+				return
+			}
+			m.mu.Lock()
+			m.calls["Products"]++
+			m.mu.Unlock()
+			for _, p := range list[start:min(start+100, len(list))] {
+				if !yield(p, nil) {
+					return
+				}
+			}
+		}
+	}
 }
 
 func (m *fakeMarket) CreateProduct(ctx context.Context, p cazbling.MarketProduct) (string, error) {

@@ -35,51 +35,88 @@ func SyncProducts(ctx context.Context, j *Job) error {
 
 // fullProgress is the checkpoint of an unfinished full sync.
 type fullProgress struct {
-	Started  time.Time `json:"started"`
-	NextPage int       `json:"next_page"`
+	Started time.Time `json:"started"`
+	// Version is 2 for walks that list by stock class. A checkpoint without it comes
+	// from a walk that listed without filtroSaldoEstoque, whose page numbers mean
+	// nothing in a filtered listing: that walk starts again from the first page.
+	Version  int `json:"version"`
+	Class    int `json:"class"` // index in cazbling.StockClasses() of the listing under way
+	NextPage int `json:"next_page"`
 }
 
-// syncFull walks every Bling product page by page, checkpointing after each page, and
-// at the end sets the incremental cursors to the walk's start.
+// progressVersion is fullProgress.Version for walks by stock class.
+const progressVersion = 2
+
+// syncFull walks every Bling product, one listing per stock class (Bling can only list
+// by the sign of the balance), page by page, checkpointing after each page, and at the
+// end sets the incremental cursors to the walk's start.
 func syncFull(ctx context.Context, j *Job) error {
-	prog := fullProgress{Started: j.Now(), NextPage: 1}
+	prog := fullProgress{Started: j.Now(), Version: progressVersion, NextPage: 1}
+	classes := cazbling.StockClasses()
 	if v, ok, err := j.Store().Cursor(ctx, j.Tenant.ID, cazbling.StreamFullSync); err != nil {
 		return fmt.Errorf("read full sync progress: %w", err)
 	} else if ok && v != "" {
 		var p fullProgress
-		if json.Unmarshal([]byte(v), &p) == nil && p.NextPage > 1 && !p.Started.IsZero() {
+		switch {
+		case json.Unmarshal([]byte(v), &p) != nil || p.Started.IsZero() || p.NextPage < 1:
+		case p.Version != progressVersion || p.Class < 0 || p.Class >= len(classes):
+			j.Logger().Info("an interrupted full sync from an older version is walked again from the start")
+		case p.Class > 0 || p.NextPage > 1:
 			prog = p
-			j.Logger().Info("resuming an interrupted full sync", "page", p.NextPage)
+			j.Logger().Info("resuming an interrupted full sync", "stock", classes[p.Class], "page", p.NextPage)
 		}
 	}
-	checkpoint := func(p fullProgress) cazbling.Cursor {
-		b, _ := json.Marshal(p)
+	checkpoint := func(class, page int) cazbling.Cursor {
+		b, _ := json.Marshal(fullProgress{Started: prog.Started, Version: progressVersion, Class: class, NextPage: page})
 		return cazbling.Cursor{TenantID: j.Tenant.ID, Stream: cazbling.StreamFullSync, Value: string(b)}
 	}
-	q := cazbling.ProductQuery{Criterion: 5, Limit: ListPageSize} // all products, active and inactive
-	pages := func(ctx context.Context, page int) ([]cazbling.ERPProductSummary, bool, error) {
-		return j.ERP.ProductsPage(ctx, q, page)
+	wk := newWalker(j)
+	wk.askAll = true // a full walk checks every SKU with Bling
+	if err := wk.indexMarket(ctx); err != nil {
+		return err
 	}
-	done := func(page int, more bool) []cazbling.Cursor {
-		if more {
-			return []cazbling.Cursor{checkpoint(fullProgress{Started: prog.Started, NextPage: page + 1})}
+	for ci := prog.Class; ci < len(classes); ci++ {
+		q := cazbling.ProductQuery{Criterion: 5, Limit: ListPageSize, Stock: classes[ci]} // all products, active and inactive
+		pages := func(ctx context.Context, page int) ([]cazbling.ERPProductSummary, bool, error) {
+			return j.ERP.ProductsPage(ctx, q, page)
 		}
-		return []cazbling.Cursor{
-			{TenantID: j.Tenant.ID, Stream: cazbling.StreamFullSync, Value: ""},
-			TimeCursor(j.Tenant.ID, cazbling.StreamProductsCreated, prog.Started),
-			TimeCursor(j.Tenant.ID, cazbling.StreamProductsChanged, prog.Started),
+		done := func(page int, more bool) []cazbling.Cursor {
+			switch {
+			case more:
+				return []cazbling.Cursor{checkpoint(ci, page+1)}
+			case ci < len(classes)-1:
+				return []cazbling.Cursor{checkpoint(ci+1, 1)}
+			}
+			return []cazbling.Cursor{
+				{TenantID: j.Tenant.ID, Stream: cazbling.StreamFullSync, Value: ""},
+				TimeCursor(j.Tenant.ID, cazbling.StreamProductsCreated, prog.Started),
+				TimeCursor(j.Tenant.ID, cazbling.StreamProductsChanged, prog.Started),
+			}
+		}
+		start := 1
+		if ci == prog.Class {
+			start = prog.NextPage
+		}
+		if err := wk.walk(ctx, start, pages, done); err != nil || wk.stopped {
+			return err
 		}
 	}
-	return newWalker(j).walk(ctx, prog.NextPage, pages, done)
+	return nil
 }
 
 // syncWindow walks the products in a time window of a stream (inclusion or alteration
-// date), in pieces of at most a year, and moves the stream's cursor at the end.
+// date), in pieces of at most a year, each listed once per stock class, and moves the
+// stream's cursor at the end.
 //
 // The overlap with the previous run, [From, Prev), is walked on its own: a product
 // listed there that a run since Prev already listed, unchanged in the list, and knew
 // current in CaZco needs no detail read (SYNC.md's overlap re-reads what a late index
 // or a skewed clock hid, not what was already handled).
+//
+// A product whose balance changes sign while its piece is being listed may be listed
+// under two classes (it is read once: the walker remembers it) or, if it moves into a
+// class already listed, under none: its change is then seen by the next run only if it
+// falls in that run's overlap. Bling offers no listing that ignores the balance.
 func syncWindow(ctx context.Context, j *Job, w Window, filter func(q *cazbling.ProductQuery, from, to time.Time)) error {
 	start := w.From
 	var pieces [][2]time.Time
@@ -89,35 +126,34 @@ func syncWindow(ctx context.Context, j *Job, w Window, filter func(q *cazbling.P
 		trusted, start = 1, w.Prev
 	}
 	pieces = append(pieces, SplitYears(start, w.To)...)
+	classes := cazbling.StockClasses()
 	wk := newWalker(j)
 	for i, piece := range pieces {
-		q := cazbling.ProductQuery{Criterion: 5, Limit: ListPageSize}
-		filter(&q, piece[0], piece[1])
-		last := i == len(pieces)-1
 		wk.trustSince = time.Time{}
 		if i < trusted {
 			wk.trustSince = w.Prev
 		}
-		pages := func(ctx context.Context, page int) ([]cazbling.ERPProductSummary, bool, error) {
-			return j.ERP.ProductsPage(ctx, q, page)
-		}
-		done := func(page int, more bool) []cazbling.Cursor {
-			if more {
-				return nil
+		for ci, class := range classes {
+			q := cazbling.ProductQuery{Criterion: 5, Limit: ListPageSize, Stock: class}
+			filter(&q, piece[0], piece[1])
+			pages := func(ctx context.Context, page int) ([]cazbling.ERPProductSummary, bool, error) {
+				return j.ERP.ProductsPage(ctx, q, page)
 			}
-			// A piece ends: the cursor may move to its end. The last piece's end is
-			// the window's end.
-			end := piece[1]
-			if last {
-				end = w.To
+			done := func(page int, more bool) []cazbling.Cursor {
+				if more || ci < len(classes)-1 {
+					return nil
+				}
+				// A piece ends: the cursor may move to its end. The last piece's end
+				// is the window's end.
+				end := piece[1]
+				if i == len(pieces)-1 {
+					end = w.To
+				}
+				return []cazbling.Cursor{TimeCursor(j.Tenant.ID, w.Stream, end)}
 			}
-			return []cazbling.Cursor{TimeCursor(j.Tenant.ID, w.Stream, end)}
-		}
-		if err := wk.walk(ctx, 1, pages, done); err != nil {
-			return err
-		}
-		if wk.stopped {
-			return nil
+			if err := wk.walk(ctx, 1, pages, done); err != nil || wk.stopped {
+				return err
+			}
 		}
 	}
 	return nil
@@ -135,6 +171,9 @@ type item struct {
 	errMsg  string // not sent: an error row
 	skipMsg string // not sent on purpose: a skipped row
 	retry   error  // Bling could not be read now: left for a later run
+	// shared, with errMsg, is the SKU's link marked as shared by several Bling
+	// products, to be recorded with the error row.
+	shared *cazbling.ProductLink
 }
 
 // chunk is a few products of a listing page, read and mapped, waiting for their CaZco
@@ -166,13 +205,23 @@ type walker struct {
 	handled map[int64]bool   // Bling ids read this run: a product listed twice (window pieces share their edge second) is read once
 	stopped bool             // the walk stopped early and left work for a later run
 	done    int
+	// shared holds the SKUs found on more than one Bling product this run, with their
+	// owners, so that a later page's product with one of them is refused too.
+	shared map[string][]int64
+	// askAll makes every SKU be looked up in Bling (full walks); otherwise a product
+	// whose SKU is linked to it, and not marked shared, is not asked again.
+	askAll bool
+	// market, when not nil, is the CaZco store as listed at the start of a full walk:
+	// SKU → product id, "" for a SKU listed more than once. A SKU without a link is
+	// resolved here instead of with one GET /products?sku= each.
+	market map[string]string
 	// trustSince, when set, lets a product skip its detail read if a run that started
 	// at or after it listed the product with the same list entry and knew it current.
 	trustSince time.Time
 }
 
 func newWalker(j *Job) *walker {
-	return &walker{j: j, claimed: map[string]int64{}, handled: map[int64]bool{}}
+	return &walker{j: j, claimed: map[string]int64{}, handled: map[int64]bool{}, shared: map[string][]int64{}}
 }
 
 // walk reads pages from start until a page says there are no more, writes their
@@ -276,11 +325,7 @@ func (wk *walker) read(ctx context.Context, page int, summaries []cazbling.ERPPr
 	}
 	// Who else in Bling has these SKUs: one look-up for the page, before any write.
 	owners := map[string][]int64{}
-	skus := make([]string, 0, len(toRead))
-	for _, s := range toRead {
-		skus = append(skus, s.SKU)
-	}
-	if err := wk.lookUpOwners(ctx, skus, owners); err != nil {
+	if err := wk.lookUpOwners(ctx, wk.toAsk(ctx, toRead), owners); err != nil {
 		if tenantLevel(err) {
 			return err
 		}
@@ -332,6 +377,81 @@ func (wk *walker) read(ctx context.Context, page int, summaries []cazbling.ERPPr
 	return nil
 }
 
+// indexMarket lists the CaZco store once (100 products a call) into wk.market, so that
+// a full walk creates the products CaZco lacks without looking each SKU up first: an
+// activation then costs CaZco one request per product instead of two. The index holds
+// one entry per CaZco product (tens of bytes each). If the store cannot be listed now,
+// the walk looks SKUs up one by one instead; an error that stops the tenant is returned.
+func (wk *walker) indexMarket(ctx context.Context) error {
+	if wk.j.Opts.DryRun {
+		return nil
+	}
+	index := map[string]string{}
+	for p, err := range wk.j.Market.Products(ctx) {
+		if err != nil {
+			if tenantLevel(err) || ctx.Err() != nil {
+				return fmt.Errorf("list the CaZco store: %w", err)
+			}
+			wk.j.Logger().Warn("could not list the CaZco store; looking each new SKU up instead", "err", err)
+			return nil
+		}
+		if _, twice := index[p.SKU]; twice {
+			index[p.SKU] = "" // ProductBySKU reports the store's duplicate
+		} else {
+			index[p.SKU] = p.ID
+		}
+	}
+	wk.market = index
+	return nil
+}
+
+// findInMarket finds a SKU's product in CaZco: in the store's index when there is one
+// (a SKU listed twice is asked, to get the store's error), else with GET /products?sku=.
+func (wk *walker) findInMarket(ctx context.Context, sku string) (cazbling.MarketProduct, bool, error) {
+	if wk.market != nil {
+		id, listed := wk.market[sku]
+		switch {
+		case !listed:
+			return cazbling.MarketProduct{}, false, nil // a create that finds it taken turns into an update
+		case id != "":
+			return cazbling.MarketProduct{ID: id, SKU: sku}, true, nil
+		}
+	}
+	return wk.j.Market.ProductBySKU(ctx, sku)
+}
+
+// toAsk returns the SKUs of summaries to look up in Bling. Unless the walk asks all, a
+// product whose SKU's link names it, and that was not found shared, is not asked: a
+// second product given that SKU later is listed itself (created or changed), is asked
+// then, and marks the link shared, so that from then on every product with the SKU is
+// asked again and refused while it is shared.
+func (wk *walker) toAsk(ctx context.Context, summaries []cazbling.ERPProductSummary) []string {
+	skus := make([]string, 0, len(summaries))
+	for _, s := range summaries {
+		skus = append(skus, s.SKU)
+	}
+	if wk.askAll || len(skus) == 0 {
+		return skus
+	}
+	links, err := wk.j.Store().ProductLinksBySKU(ctx, wk.j.Tenant.ID, skus)
+	if err != nil {
+		return skus // Bling is asked instead
+	}
+	var ask []string
+	for _, s := range summaries {
+		if !wk.vouched(links, s.SKU, s.ID) {
+			ask = append(ask, s.SKU)
+		}
+	}
+	return ask
+}
+
+// vouched reports whether the SKU's link says product id alone has it.
+func (wk *walker) vouched(links map[string]cazbling.ProductLink, sku string, id int64) bool {
+	l, ok := links[sku]
+	return !wk.askAll && ok && l.BlingID == id && !l.SKUShared && len(wk.shared[sku]) == 0
+}
+
 // lookUpOwners asks Bling which products carry skus and adds them to owners (SKU →
 // Bling ids); every SKU asked gets an entry, empty if Bling has none.
 func (wk *walker) lookUpOwners(ctx context.Context, skus []string, owners map[string][]int64) error {
@@ -350,6 +470,11 @@ func (wk *walker) lookUpOwners(ctx context.Context, skus []string, owners map[st
 	for _, p := range found {
 		if !slices.Contains(owners[p.SKU], p.ID) {
 			owners[p.SKU] = append(owners[p.SKU], p.ID)
+		}
+	}
+	for _, sku := range skus {
+		if len(owners[sku]) > 1 {
+			wk.shared[sku] = owners[sku]
 		}
 	}
 	return nil
@@ -378,8 +503,8 @@ func (wk *walker) seenCurrent(ctx context.Context, summaries []cazbling.ERPProdu
 	out := map[int64]cazbling.ProductLink{}
 	for _, s := range summaries {
 		l, ok := links[s.SKU]
-		if ok && l.BlingID == s.ID && l.CazcoID != "" && l.Hash != "" && !l.SeenAt.Before(wk.trustSince) &&
-			l.SummaryHash != "" && l.SummaryHash == SummaryHash(s) && wk.claimed[s.SKU] == 0 {
+		if ok && l.BlingID == s.ID && l.CazcoID != "" && l.Hash != "" && !l.SeenAt.Before(wk.trustSince) && !l.SKUShared &&
+			l.SummaryHash != "" && l.SummaryHash == SummaryHash(s) && wk.claimed[s.SKU] == 0 && len(wk.shared[s.SKU]) == 0 {
 			out[s.ID] = l
 		}
 	}
@@ -389,17 +514,14 @@ func (wk *walker) seenCurrent(ctx context.Context, summaries []cazbling.ERPProdu
 // linkAndClaim finds the links of the items' SKUs and refuses SKUs that Bling has on
 // more than one product: none of them is sent, each gets an error row, until the seller
 // gives each its own SKU. owners holds the page's Bling look-up by SKU; variations'
-// SKUs, known only from their parent's details, are looked up here. Its error is one
-// that stops the tenant.
+// SKUs, known only from their parent's details, and SKUs the page did not ask are
+// looked up here unless their link vouches for the item (toAsk). Its error is one that
+// stops the tenant.
 func (wk *walker) linkAndClaim(ctx context.Context, items []item, owners map[string][]int64) error {
-	var skus, unasked []string
+	var skus []string
 	for _, it := range items {
 		if it.sendable() {
-			sku := it.mapped.Product.SKU
-			skus = append(skus, sku)
-			if _, ok := owners[sku]; !ok {
-				unasked = append(unasked, sku)
-			}
+			skus = append(skus, it.mapped.Product.SKU)
 		}
 	}
 	if len(skus) == 0 {
@@ -412,16 +534,23 @@ func (wk *walker) linkAndClaim(ctx context.Context, items []item, owners map[str
 			}
 		}
 	}
+	links, err := wk.j.Store().ProductLinksBySKU(ctx, wk.j.Tenant.ID, skus)
+	if err != nil {
+		markRetry(fmt.Errorf("read product links: %w", err))
+		return nil
+	}
+	var unasked []string
+	for _, it := range items {
+		sku := it.mapped.Product.SKU
+		if _, asked := owners[sku]; it.sendable() && !asked && !wk.vouched(links, sku, it.blingID) {
+			unasked = append(unasked, sku)
+		}
+	}
 	if err := wk.lookUpOwners(ctx, unasked, owners); err != nil {
 		if tenantLevel(err) {
 			return err
 		}
 		markRetry(err)
-		return nil
-	}
-	links, err := wk.j.Store().ProductLinksBySKU(ctx, wk.j.Tenant.ID, skus)
-	if err != nil {
-		markRetry(fmt.Errorf("read product links: %w", err))
 		return nil
 	}
 	for i := range items {
@@ -431,14 +560,20 @@ func (wk *walker) linkAndClaim(ctx context.Context, items []item, owners map[str
 		}
 		sku := it.mapped.Product.SKU
 		ids := slices.Clone(owners[sku])
-		if !slices.Contains(ids, it.blingID) {
-			ids = append(ids, it.blingID)
+		for _, id := range append([]int64{it.blingID}, wk.shared[sku]...) {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
 		}
 		if owner, ok := wk.claimed[sku]; ok && !slices.Contains(ids, owner) {
 			ids = append(ids, owner)
 		}
 		if len(ids) > 1 {
 			it.errMsg = duplicateMessage(sku, ids)
+			if l, ok := links[sku]; ok && !l.SKUShared {
+				l.SKUShared = true
+				it.shared = &l
+			}
 			continue
 		}
 		wk.claimed[sku] = it.blingID
@@ -483,6 +618,9 @@ func (wk *walker) write(ctx context.Context, items []item) (cazbling.Batch, int,
 			entry.Action, entry.Status, entry.Message = cazbling.ActionSkipped, cazbling.StatusSkipped, it.skipMsg
 		case it.errMsg != "":
 			entry.Action, entry.Status, entry.Message = cazbling.ActionFailed, cazbling.StatusError, it.errMsg
+			if it.shared != nil {
+				b.ProductLinks = append(b.ProductLinks, *it.shared)
+			}
 		case it.retry != nil:
 			retry++
 			entry.Action, entry.Status = ActionRetryLater, cazbling.StatusError
@@ -546,7 +684,7 @@ func (wk *walker) upsert(ctx context.Context, it item) (cazbling.ProductLink, ca
 	}
 	done := func(action, msg string) (cazbling.ProductLink, cazbling.LogEntry, error) {
 		entry.Action, entry.Status, entry.Message, entry.CazcoID = action, status, msg+note, link.CazcoID
-		link.Hash, link.SeenAt, link.SummaryHash = hash, j.Started, it.summary
+		link.Hash, link.SeenAt, link.SummaryHash, link.SKUShared = hash, j.Started, it.summary, false
 		return link, entry, nil
 	}
 	fail := func(err error) (cazbling.ProductLink, cazbling.LogEntry, error) {
@@ -559,7 +697,9 @@ func (wk *walker) upsert(ctx context.Context, it item) (cazbling.ProductLink, ca
 	if j.Opts.DryRun {
 		return done(cazbling.ActionWouldWrite, "dry run: would create or update in CaZco")
 	}
-	// By the linked id first; a 404 means the id is stale: re-resolve by SKU.
+	// By the linked id first; a 404 means the id is stale: re-resolve by SKU, asking
+	// CaZco (the store's index may hold the same stale id).
+	find := wk.findInMarket
 	if link.CazcoID != "" {
 		err := j.Market.UpdateProduct(ctx, link.CazcoID, p)
 		if err == nil {
@@ -569,8 +709,9 @@ func (wk *walker) upsert(ctx context.Context, it item) (cazbling.ProductLink, ca
 			return fail(fmt.Errorf("update CaZco product %s: %w", link.CazcoID, err))
 		}
 		link.CazcoID = ""
+		find = j.Market.ProductBySKU
 	}
-	existing, found, err := j.Market.ProductBySKU(ctx, p.SKU)
+	existing, found, err := find(ctx, p.SKU)
 	if err != nil {
 		return fail(fmt.Errorf("look up SKU in CaZco: %w", err))
 	}
@@ -593,6 +734,12 @@ func (wk *walker) upsert(ctx context.Context, it item) (cazbling.ProductLink, ca
 	}
 	link.CazcoID = existing.ID
 	if err := j.Market.UpdateProduct(ctx, existing.ID, p); err != nil {
+		if cazbling.KindOf(err) == cazbling.KindNotFound && found && wk.market[p.SKU] == existing.ID {
+			// Deleted in CaZco since the store was listed: the index forgets it, and
+			// the product is created again.
+			delete(wk.market, p.SKU)
+			return wk.upsert(ctx, it)
+		}
 		return fail(fmt.Errorf("update CaZco product %s: %w", existing.ID, err))
 	}
 	return done(cazbling.ActionUpdated, "updated in CaZco (it was there already)")

@@ -9,8 +9,8 @@ import (
 	"github.com/cazbling/cazbling/pkg/cazbling"
 )
 
-// A store written by the first schema (no seen_at/summary_hash on product links) is
-// brought up to date at open, keeping its data; the new fields round-trip.
+// A store written by the first schema (no seen_at/summary_hash/sku_shared on product
+// links) is brought up to date at open, keeping its data; the new fields round-trip.
 func TestOlderSchemaMigratesKeepingData(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
@@ -27,6 +27,7 @@ func TestOlderSchemaMigratesKeepingData(t *testing.T) {
 	for _, q := range []string{
 		"ALTER TABLE product_links DROP COLUMN seen_at",
 		"ALTER TABLE product_links DROP COLUMN summary_hash",
+		"ALTER TABLE product_links DROP COLUMN sku_shared",
 		"PRAGMA user_version = 1",
 	} {
 		if _, err := db.Exec(q); err != nil {
@@ -41,16 +42,16 @@ func TestOlderSchemaMigratesKeepingData(t *testing.T) {
 		t.Fatalf("version after open: %d (%v), want %d", v, err, SchemaVersion())
 	}
 	got, ok, err := s.ProductLink(ctx, "acme", "A-1")
-	if err != nil || !ok || got.CazcoID != "81000" || got.StockSent != 4 || !got.SeenAt.IsZero() || got.SummaryHash != "" {
+	if err != nil || !ok || got.CazcoID != "81000" || got.StockSent != 4 || !got.SeenAt.IsZero() || got.SummaryHash != "" || got.SKUShared {
 		t.Fatalf("link after migration: %+v %v %v", got, ok, err)
 	}
 	seen := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	got.SeenAt, got.SummaryHash = seen, "sum"
+	got.SeenAt, got.SummaryHash, got.SKUShared = seen, "sum", true
 	if err := s.Apply(ctx, cazbling.Batch{ProductLinks: []cazbling.ProductLink{got}}); err != nil {
 		t.Fatal(err)
 	}
 	again, _, _ := s.ProductLink(ctx, "acme", "A-1")
-	if !again.SeenAt.Equal(seen) || again.SummaryHash != "sum" {
-		t.Errorf("seen_at/summary_hash did not round-trip: %+v", again)
+	if !again.SeenAt.Equal(seen) || again.SummaryHash != "sum" || !again.SKUShared {
+		t.Errorf("seen_at/summary_hash/sku_shared did not round-trip: %+v", again)
 	}
 }

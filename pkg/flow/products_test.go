@@ -1,0 +1,256 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/cazbling/cazbling/pkg/cazbling"
+)
+
+// productsEnv is one tenant with a real store, a fake Bling and a fake CaZco, for the
+// products flow. The fake Bling lists every product in every window (it ignores
+// dates), each under the stock class of its balance.
+type productsEnv struct{ *stockEnv }
+
+func newProductsEnv(t *testing.T) productsEnv { return productsEnv{newStockEnv(t)} }
+
+// product adds a Bling product (not linked, not in CaZco) with a balance.
+func (e productsEnv) product(sku, balance string) int64 {
+	id := e.erp.AddProduct(sku, "Produto "+sku)
+	v := decimal.RequireFromString(balance)
+	e.erp.mu.Lock()
+	e.erp.balances[id] = cazbling.StockBalance{ProductID: id, SKU: sku, PhysicalTotal: v, VirtualTotal: v}
+	e.erp.mu.Unlock()
+	return id
+}
+
+// inCazco puts a product in the CaZco store directly (made there by the seller).
+func (e productsEnv) inCazco(id, sku string) {
+	e.market.mu.Lock()
+	defer e.market.mu.Unlock()
+	e.market.products[id] = cazbling.MarketProduct{ID: id, SKU: sku, Name: "antigo"}
+}
+
+// sync runs the products flow once, after a minute, and returns its result.
+func (e productsEnv) sync(opts Options) Result {
+	e.t.Helper()
+	e.clock.Advance(time.Minute)
+	d := Deps{
+		Store:  e.store,
+		ERP:    func(cazbling.Tenant) (cazbling.ERP, error) { return e.erp, nil },
+		Market: func(cazbling.Tenant) (cazbling.Marketplace, error) { return e.market, nil },
+		Now:    e.clock.Now,
+		Holder: "test",
+	}
+	opts.Tenants = []string{e.tenant.ID}
+	res, err := Run(context.Background(), d, cazbling.FlowProducts, opts, SyncProducts)
+	if err != nil || len(res) != 1 {
+		e.t.Fatalf("run: %v, %d results", err, len(res))
+	}
+	return res[0]
+}
+
+// calls returns the fakes' call counts since the last reset, and resets them.
+func (e productsEnv) calls() (erp, market map[string]int) {
+	e.erp.mu.Lock()
+	erp, e.erp.calls = e.erp.calls, map[string]int{}
+	e.erp.mu.Unlock()
+	e.market.mu.Lock()
+	market, e.market.calls = e.market.calls, map[string]int{}
+	e.market.mu.Unlock()
+	return erp, market
+}
+
+// productRows returns the products flow's log rows of the tenant since run, by key.
+func (e productsEnv) productRows(runID int64) map[string][]cazbling.LogEntry {
+	e.t.Helper()
+	rows, err := e.store.Logs(context.Background(), cazbling.LogFilter{TenantID: e.tenant.ID, Entity: cazbling.EntityProduct})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	out := map[string][]cazbling.LogEntry{}
+	for _, r := range rows {
+		if r.RunID == runID {
+			out[r.Key] = append(out[r.Key], r)
+		}
+	}
+	return out
+}
+
+// A full walk lists Bling once per stock class, so products at zero and below are
+// created too; the CaZco store is listed once instead of each SKU being looked up.
+func TestFullWalkListsEveryStockClass(t *testing.T) {
+	e := newProductsEnv(t)
+	for i := range 150 {
+		e.product(fmt.Sprintf("POS-%03d", i), "5")
+	}
+	e.product("ZERO", "0")
+	e.product("NEG", "-2")
+	e.inCazco("c-old", "POS-007") // the seller already sells it on CaZco
+
+	res := e.sync(Options{})
+	if res.Status != cazbling.StatusOK {
+		t.Fatalf("result %+v", res)
+	}
+	erp, market := e.calls()
+	// Positive: pages of 99 → 2; zero and negative: 1 each.
+	if erp["ProductsPage"] != 4 || erp["Product"] != 152 || erp["ProductsBySKU"] != 4 {
+		t.Errorf("Bling calls %v, want 4 list pages, 152 detail reads, 4 look-ups (one per page)", erp)
+	}
+	if market["Products"] != 1 || market["ProductBySKU"] != 0 || market["CreateProduct"] != 151 || market["UpdateProduct"] != 1 {
+		t.Errorf("CaZco calls %v, want 1 store listing, no look-up, 151 creates, 1 update", market)
+	}
+	for _, sku := range []string{"ZERO", "NEG", "POS-149"} {
+		if l := e.link(sku); l.CazcoID == "" {
+			t.Errorf("%s not linked: %+v", sku, l)
+		}
+	}
+	if l := e.link("POS-007"); l.CazcoID != "c-old" {
+		t.Errorf("POS-007 linked to %q, want the CaZco product that was there (c-old)", l.CazcoID)
+	}
+}
+
+// A product the store listing showed but that is deleted in CaZco before its write is
+// created again, not refused.
+func TestFullWalkProductDeletedAfterStoreListing(t *testing.T) {
+	e := newProductsEnv(t)
+	e.product("GONE", "3")
+	e.inCazco("c-gone", "GONE")
+	e.erp.fail = func(method string, n int) error {
+		if method == "Product" && n == 1 { // after the store was listed, before the write
+			e.market.mu.Lock()
+			delete(e.market.products, "c-gone")
+			e.market.mu.Unlock()
+		}
+		return nil
+	}
+	if res := e.sync(Options{}); res.Status != cazbling.StatusOK {
+		t.Fatalf("result %+v", res)
+	}
+	if l := e.link("GONE"); l.CazcoID == "" || l.CazcoID == "c-gone" {
+		t.Errorf("GONE linked to %q, want a new CaZco product", l.CazcoID)
+	}
+}
+
+// A full walk interrupted between stock classes resumes with the next class; one
+// checkpointed by an older version (no stock classes) is walked again from the start.
+func TestFullWalkResumesByClass(t *testing.T) {
+	e := newProductsEnv(t)
+	for i := range 120 {
+		e.product(fmt.Sprintf("POS-%03d", i), "1")
+	}
+	e.product("ZERO", "0")
+	e.product("NEG", "-1")
+	e.erp.fail = func(method string, n int) error {
+		if method == "ProductsPage" && n == 3 { // the zero class's first page
+			return blingError("GET /produtos", cazbling.KindServer)
+		}
+		return nil
+	}
+	if res := e.sync(Options{}); res.Status != cazbling.StatusError {
+		t.Fatalf("first run %+v, want an error", res)
+	}
+	if _, market := e.calls(); market["CreateProduct"] != 120 {
+		t.Errorf("first run created %d, want the 120 positive ones", market["CreateProduct"])
+	}
+	e.erp.fail = nil
+	if res := e.sync(Options{}); res.Status != cazbling.StatusOK {
+		t.Fatalf("second run %+v", res)
+	}
+	erp, market := e.calls()
+	if erp["ProductsPage"] != 2 || erp["Product"] != 2 || market["CreateProduct"] != 2 {
+		t.Errorf("resumed run: Bling %v, CaZco %v; want the zero and negative pages, 2 reads, 2 creates", erp, market)
+	}
+	if v, _, _ := e.store.Cursor(context.Background(), e.tenant.ID, cazbling.StreamFullSync); v != "" {
+		t.Errorf("full sync progress left: %q", v)
+	}
+
+	// An older binary's checkpoint: page 2 of an unfiltered walk.
+	old := fmt.Sprintf(`{"started":%q,"next_page":2}`, e.clock.Now().Format(time.RFC3339))
+	if err := e.store.Apply(context.Background(), cazbling.Batch{Cursors: []cazbling.Cursor{{TenantID: e.tenant.ID, Stream: cazbling.StreamFullSync, Value: old}}}); err != nil {
+		t.Fatal(err)
+	}
+	if res := e.sync(Options{Full: true}); res.Status != cazbling.StatusOK {
+		t.Fatalf("run after an old checkpoint %+v", res)
+	}
+	if erp, _ := e.calls(); erp["ProductsPage"] != 4 || erp["Product"] != 122 {
+		t.Errorf("walk after an old checkpoint: %v, want every class from page 1 (4 pages, 122 reads)", erp)
+	}
+}
+
+// In a window, a product whose SKU is linked to it is not looked up in Bling again;
+// a second product given that SKU is, marks the SKU shared, and from then on both are
+// refused until the seller gives them different SKUs.
+func TestWindowLooksUpOnlyUnvouchedSKUs(t *testing.T) {
+	e := newProductsEnv(t)
+	a := e.product("SKU-A", "2")
+	e.product("SKU-B", "0")
+	if res := e.sync(Options{}); res.Status != cazbling.StatusOK {
+		t.Fatalf("activation %+v", res)
+	}
+	e.calls()
+
+	// Both change (the fake lists everything): their links vouch for them.
+	res := e.sync(Options{})
+	erp, _ := e.calls()
+	if res.Status != cazbling.StatusOK || erp["ProductsBySKU"] != 0 || erp["ProductsPage"] != 3 {
+		t.Errorf("window run %+v, Bling %v; want no look-up and one page per class", res, erp)
+	}
+
+	// The seller gives a new product SKU-A. The new one is looked up and refused; the
+	// link is marked shared. (The old one, listed in the overlap before the new one
+	// and unchanged, was neither written nor refused in that run.)
+	dup := e.product("SKU-A", "7")
+	res = e.sync(Options{})
+	erp, _ = e.calls()
+	if res.Status != cazbling.StatusError || erp["ProductsBySKU"] == 0 {
+		t.Fatalf("run with a duplicate %+v, Bling %v; want an error after a look-up", res, erp)
+	}
+	want := fmt.Sprintf("(%d, %d)", a, dup)
+	if rows := e.productRows(res.RunID)["SKU-A"]; len(rows) != 1 || rows[0].BlingID != fmt.Sprint(dup) ||
+		rows[0].Status != cazbling.StatusError || !strings.Contains(rows[0].Message, want) {
+		t.Fatalf("SKU-A rows %+v, want an error for %d naming %s", rows, dup, want)
+	}
+	if l := e.link("SKU-A"); !l.SKUShared || l.BlingID != a {
+		t.Errorf("link %+v, want marked shared and still naming %d", l, a)
+	}
+	// From then on both are refused.
+	res = e.sync(Options{})
+	if rows := e.productRows(res.RunID)["SKU-A"]; len(rows) != 2 {
+		t.Errorf("SKU-A rows %+v, want an error for each product", rows)
+	} else {
+		for _, r := range rows {
+			if r.Status != cazbling.StatusError || !strings.Contains(r.Message, want) {
+				t.Errorf("row %+v, want an error naming %s", r, want)
+			}
+		}
+	}
+	e.calls()
+
+	// Fixed in Bling: the new product gets its own SKU. The shared link is asked again,
+	// then vouches again.
+	e.erp.mu.Lock()
+	for i := range e.erp.products {
+		if e.erp.products[i].ID == dup {
+			e.erp.products[i].SKU = "SKU-C"
+		}
+	}
+	e.erp.mu.Unlock()
+	res = e.sync(Options{})
+	erp, _ = e.calls()
+	if res.Status != cazbling.StatusOK || erp["ProductsBySKU"] == 0 {
+		t.Errorf("run after the fix %+v, Bling %v; want ok after a look-up", res, erp)
+	}
+	if l := e.link("SKU-A"); l.SKUShared || l.BlingID != a {
+		t.Errorf("link after the fix %+v, want not shared", l)
+	}
+	e.sync(Options{})
+	if erp, _ := e.calls(); erp["ProductsBySKU"] != 0 {
+		t.Errorf("next run looked SKUs up %d times, want none", erp["ProductsBySKU"])
+	}
+}
