@@ -26,7 +26,7 @@ func SyncProducts(ctx context.Context, j *Job) error {
 		if w.Found {
 			return syncWindow(ctx, j, w, func(q *cazbling.ProductQuery, from, to time.Time) {
 				q.CreatedFrom, q.CreatedTo = from, to
-			})
+			}, nil)
 		}
 		j.Logger().Info("no products cursor yet: walking the whole catalogue")
 	}
@@ -117,7 +117,13 @@ func syncFull(ctx context.Context, j *Job) error {
 // under two classes (it is read once: the walker remembers it) or, if it moves into a
 // class already listed, under none: its change is then seen by the next run only if it
 // falls in that run's overlap. Bling offers no listing that ignores the balance.
-func syncWindow(ctx context.Context, j *Job, w Window, filter func(q *cazbling.ProductQuery, from, to time.Time)) error {
+//
+// ready, when not nil, is called once the first products read go to CaZco's writer, or
+// when the walk ends without any.
+func syncWindow(ctx context.Context, j *Job, w Window, filter func(q *cazbling.ProductQuery, from, to time.Time), ready func()) error {
+	if ready != nil {
+		defer ready()
+	}
 	start := w.From
 	var pieces [][2]time.Time
 	var trusted int // pieces[:trusted] are the overlap
@@ -128,6 +134,7 @@ func syncWindow(ctx context.Context, j *Job, w Window, filter func(q *cazbling.P
 	pieces = append(pieces, SplitYears(start, w.To)...)
 	classes := cazbling.StockClasses()
 	wk := newWalker(j)
+	wk.ready = ready
 	for i, piece := range pieces {
 		wk.trustSince = time.Time{}
 		if i < trusted {
@@ -211,6 +218,10 @@ type walker struct {
 	// askAll makes every SKU be looked up in Bling (full walks); otherwise a product
 	// whose SKU is linked to it, and not marked shared, is not asked again.
 	askAll bool
+	// begun is set once a chunk of read products went to the writer; ready, when set,
+	// is called then (and may be called again).
+	begun bool
+	ready func()
 	// market, when not nil, is the CaZco store as listed at the start of a full walk:
 	// SKU → product id, "" for a SKU listed more than once. A SKU without a link is
 	// resolved here instead of with one GET /products?sku= each.
@@ -339,7 +350,15 @@ func (wk *walker) read(ctx context.Context, page int, summaries []cazbling.ERPPr
 		}
 		return nil
 	}
-	for part := range slices.Chunk(toRead, chunkSize) {
+	for len(toRead) > 0 {
+		// The walk's first chunk is one product, so that CaZco's first write waits
+		// for one detail read, not ten.
+		n := chunkSize
+		if !wk.begun {
+			n = 1
+		}
+		part := toRead[:min(n, len(toRead))]
+		toRead = toRead[len(part):]
 		var items []item
 		for _, s := range part {
 			if err := ctx.Err(); err != nil {
@@ -373,8 +392,18 @@ func (wk *walker) read(ctx context.Context, page int, summaries []cazbling.ERPPr
 		if !send(chunk{page: page, items: items}) {
 			return ctx.Err()
 		}
+		wk.begin()
 	}
 	return nil
+}
+
+// begin marks the walk's first products as handed to the writer, and tells whoever
+// waits for that (SyncStock's sweep).
+func (wk *walker) begin() {
+	wk.begun = true
+	if wk.ready != nil {
+		wk.ready()
+	}
 }
 
 // indexMarket lists the CaZco store once (100 products a call) into wk.market, so that

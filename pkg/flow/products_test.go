@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -252,5 +253,44 @@ func TestWindowLooksUpOnlyUnvouchedSKUs(t *testing.T) {
 	e.sync(Options{})
 	if erp, _ := e.calls(); erp["ProductsBySKU"] != 0 {
 		t.Errorf("next run looked SKUs up %d times, want none", erp["ProductsBySKU"])
+	}
+}
+
+// sync-stock's sweep waits until the changed part has a product ready for CaZco, so
+// the first CaZco write does not wait for balance reads sharing the Bling pace.
+func TestSyncStockSweepStartsAfterFirstChangedProduct(t *testing.T) {
+	e := newProductsEnv(t)
+	for i := range 30 {
+		e.product(fmt.Sprintf("OLD-%02d", i), "4")
+	}
+	if res := e.sync(Options{}); res.Status != cazbling.StatusOK {
+		t.Fatalf("activation %+v", res)
+	}
+	e.product("NEW", "2")
+	var order []string
+	e.erp.fail = func(method string, n int) error {
+		order = append(order, method) // called with the fake's lock held
+		return nil
+	}
+	e.clock.Advance(time.Minute)
+	d := Deps{
+		Store:  e.store,
+		ERP:    func(cazbling.Tenant) (cazbling.ERP, error) { return e.erp, nil },
+		Market: func(cazbling.Tenant) (cazbling.Marketplace, error) { return e.market, nil },
+		Now:    e.clock.Now,
+		Holder: "test",
+	}
+	res, err := Run(context.Background(), d, cazbling.FlowStock, Options{Tenants: []string{e.tenant.ID}}, SyncStock)
+	if err != nil || len(res) != 1 || res[0].Status != cazbling.StatusOK {
+		t.Fatalf("sync-stock: %v %+v", err, res)
+	}
+	e.erp.mu.Lock()
+	defer e.erp.mu.Unlock()
+	firstRead, firstBalance := slices.Index(order, "Product"), slices.Index(order, "StockBalances")
+	if firstRead < 0 || firstBalance < 0 || firstBalance < firstRead {
+		t.Errorf("Bling calls in order %v: want the new product's detail read before the first balance read", order)
+	}
+	if l := e.link("NEW"); l.CazcoID == "" {
+		t.Errorf("NEW link %+v, want created in CaZco", l)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
@@ -19,7 +20,8 @@ const StockBatchSize = 100
 // balance is read, and the quantities that differ from what CaZco was last sent are
 // written, in batches.
 //
-// The two parts run at once: the changed products' CaZco writes are paced by CaZco's
+// The two parts run at once (the sweep from when the changed part has its first product
+// ready to write): the changed products' CaZco writes are paced by CaZco's
 // limit while the sweep's balance reads are paced by Bling's, so each API's allowance
 // is spent in parallel rather than one after the other. They write different fields
 // of the product links (StockLevels vs ProductLinks), so neither undoes the other. A
@@ -38,15 +40,25 @@ func SyncStock(ctx context.Context, j *Job) error {
 	defer cancel()
 	var changedErr error
 	done := make(chan struct{})
+	// The sweep starts once the changed part has its first product ready for CaZco:
+	// until then the two would share the account's Bling pace, and CaZco's first
+	// write (CaZco's pace is the longer one for product writes) would wait for both.
+	walking := make(chan struct{})
+	var once sync.Once
+	ready := func() { once.Do(func() { close(walking) }) }
 	go func() {
 		defer close(done)
 		changedErr = syncWindow(ctx, j, w, func(q *cazbling.ProductQuery, from, to time.Time) {
 			q.ChangedFrom, q.ChangedTo = from, to
-		})
+		}, ready)
 		if changedErr != nil {
 			cancel() // a tenant-level failure stops the sweep too
 		}
 	}()
+	select {
+	case <-walking:
+	case <-ctx.Done():
+	}
 	sweepErr := SweepStock(ctx, j)
 	if sweepErr != nil {
 		cancel()
