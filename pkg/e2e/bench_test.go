@@ -60,7 +60,9 @@ func benchScaled(b *testing.B, n int) int {
 }
 
 // newBenchEnv is newEnv for a benchmark: an empty sandbox with no limits (the measured
-// phase sets CaZco's), and the binary's environment for the unpaced set-up runs.
+// phase sets CaZco's per key and Bling's 3/s per account; the sandbox has no per-IP
+// request limit to set, only Bling's 20 token calls a minute, on throughout), and the
+// binary's environment for the unpaced set-up runs.
 func newBenchEnv(b *testing.B) *env {
 	b.Helper()
 	sb, err := sandbox.New(sandbox.Options{Seed: sandbox.SeedEmpty, BlingRate: -1, CazcoRatePerMinute: 0})
@@ -296,20 +298,41 @@ func (e *env) benchChange(b *testing.B, tn tenant, c catalogue, data, stock int)
 }
 
 // stockReads is the model's count of GET /estoques/saldos for the sweep of c (every
-// product linked): 100 ids a call, with filtroSaldoEstoque 1, then 0 for a batch with
-// a balance ≤ 0, then 2 for a batch with a negative balance.
+// product linked): 100 ids a call, each asked in the stock class (filtroSaldoEstoque)
+// of its balance.
 func (c catalogue) stockReads() int {
 	reads := 0
-	for batch := range slices.Chunk(c.virtual, 100) {
-		reads++
-		if slices.ContainsFunc(batch, func(v int64) bool { return v <= 0 }) {
-			reads++
-		}
-		if slices.ContainsFunc(batch, func(v int64) bool { return v < 0 }) {
-			reads++
-		}
+	for _, n := range classCounts(c.virtual) {
+		reads += ceilDiv(n, 100)
 	}
 	return reads
+}
+
+// dataChanged returns the balances of the products benchChange(…, data, stock) gave
+// new data: those a changed-since window lists.
+func (c catalogue) dataChanged(data, stock int) []int64 {
+	step := len(c.virtual) / (data + stock)
+	out := make([]int64, data)
+	for k := range data {
+		out[k] = c.virtual[k*step]
+	}
+	return out
+}
+
+// classCounts counts balances by stock class: positive, zero, negative.
+func classCounts(virtual []int64) [3]int {
+	var n [3]int
+	for _, v := range virtual {
+		switch {
+		case v > 0:
+			n[0]++
+		case v == 0:
+			n[1]++
+		default:
+			n[2]++
+		}
+	}
+	return n
 }
 
 // benchLink puts c's products in tn's CaZco store and writes their product links
@@ -389,14 +412,26 @@ func listPages(n int) int { return n/100 + 1 }
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // productsCost adds the model's cost of pushing `changed` new or changed products
-// found by a listing (walk or window), `unlinked` of them without a link, and then
-// sweeping stock: changedLevels levels to write.
-func productsCost(m *costModel, listed, changed, unlinked, stockReads, changedLevels int) {
-	m.add(sandbox.APIBling, "list pages (GET /produtos, 100 a page)", listPages(listed))
+// found by a listing (a full walk, or a window), listed by stock class, `unlinked` of
+// them without a link, and then sweeping stock: changedLevels levels to write. A full
+// walk lists the CaZco store (storeSize products) once and asks Bling about every SKU;
+// a window asks only about the SKUs no link vouches for, and CaZco about the SKUs
+// without a link.
+func productsCost(m *costModel, listed [3]int, changed, unlinked int, full bool, storeSize, stockReads, changedLevels int) {
+	pages := 0
+	for _, n := range listed {
+		pages += listPages(n)
+	}
+	m.add(sandbox.APIBling, "list pages, one listing per stock class (GET /produtos?filtroSaldoEstoque=1, 0, 2; 100 a page)", pages)
 	m.add(sandbox.APIBling, "detail reads, one per new/changed product (GET /produtos/{id})", changed)
-	m.add(sandbox.APIBling, "SKU look-ups, one per page of new/changed products (GET /produtos?codigos[])", ceilDiv(changed, 100))
-	m.add(sandbox.APIBling, "stock reads, ≤3 per 100 linked ids (GET /estoques/saldos, filtroSaldoEstoque 1/0/2)", stockReads)
-	m.add(sandbox.APICazco, "look-ups by SKU, one per product without a link (GET /products?sku)", unlinked)
+	if full {
+		m.add(sandbox.APIBling, "SKU look-ups, every SKU, 100 a call under each stock class (GET /produtos?codigos[])", 3*ceilDiv(changed, 100))
+		m.add(sandbox.APICazco, "store listing, once per full walk (GET /products, 100 a page)", max(1, ceilDiv(storeSize, 100)))
+	} else {
+		m.add(sandbox.APIBling, "SKU look-ups, products no link vouches for, 100 a call under each stock class (GET /produtos?codigos[])", 3*ceilDiv(unlinked, 100))
+		m.add(sandbox.APICazco, "look-ups by SKU, one per product without a link (GET /products?sku)", unlinked)
+	}
+	m.add(sandbox.APIBling, "stock reads, 100 linked ids a call in their balance's class (GET /estoques/saldos)", stockReads)
 	m.add(sandbox.APICazco, "product writes, one per new/changed product (POST /products, PUT /products/{id})", changed)
 	m.add(sandbox.APICazco, "stock batches, one per 100 changed levels (PUT /stock)", ceilDiv(changedLevels, 100))
 }
@@ -485,7 +520,7 @@ func (r benchReport) report(b *testing.B) {
 }
 
 const realPacingNote = "binary defaults (Bling 2.8/s per account and CAZBLING_BLING_IP_RATE's default per process; CaZco 95% of 60/min per key); " +
-	"sandbox enforces CaZco's 60/min per key, Bling unlimited (the client's pacing is checked by the peaks)"
+	"sandbox enforces CaZco's 60/min per key and Bling's 3/s per account (the process-wide peaks are reported)"
 
 // ---------------------------------------------------------------- workloads
 
@@ -510,6 +545,7 @@ func BenchmarkW1Activate2000(b *testing.B) {
 		c := e.benchSeed(b, tn, n, 1)
 		const rpm = 600
 		e.sb.Cazco.SetRatePerMinute(rpm)
+		e.sb.Bling.SetRatePerSecond(blingPerSecond)
 		e.sb.ResetCounters()
 
 		b.StartTimer()
@@ -522,10 +558,10 @@ func BenchmarkW1Activate2000(b *testing.B) {
 		var m costModel
 		m.add(sandbox.APIBling, "token exchange, company, deposits (activation checks)", 3)
 		m.add(sandbox.APICazco, "store check (activation)", 1)
-		productsCost(&m, n, n, n, c.stockReads(), n)
+		productsCost(&m, classCounts(c.virtual), n, n, true, 0, c.stockReads(), n)
 		benchReport{
 			name: "W1", what: fmt.Sprintf("activate, %d products", n),
-			pacing:   "binary defaults with CAZBLING_CAZCO_RPM=600; sandbox enforces CaZco 600/min, Bling unlimited (the client's pacing is checked by the peaks)",
+			pacing:   "binary defaults with CAZBLING_CAZCO_RPM=600; sandbox enforces CaZco 600/min and Bling 3/s per account",
 			proc:     proc,
 			counters: e.sb.Counters(), model: m, cazcoRPM: rpm, items: n,
 		}.report(b)
@@ -545,6 +581,7 @@ func BenchmarkW2Stock100of5000(b *testing.B) {
 		e.benchChange(b, tn, c, data, stock)
 		settleCazcoWindow()
 		e.sb.Cazco.SetRatePerMinute(cazcoPerMinute)
+		e.sb.Bling.SetRatePerSecond(blingPerSecond)
 		e.sb.ResetCounters()
 
 		b.StartTimer()
@@ -552,7 +589,7 @@ func BenchmarkW2Stock100of5000(b *testing.B) {
 		b.StopTimer()
 
 		var m costModel
-		productsCost(&m, data, data, 0, c.stockReads(), stock)
+		productsCost(&m, classCounts(c.dataChanged(data, stock)), data, 0, false, 0, c.stockReads(), stock)
 		benchReport{
 			name: "W2", what: fmt.Sprintf("sync-stock, %d changed (data) and %d stock changes out of %d linked", data, stock, n),
 			pacing: realPacingNote, proc: proc,
@@ -584,6 +621,7 @@ func BenchmarkW3Orders200(b *testing.B) {
 		}
 		settleCazcoWindow()
 		e.sb.Cazco.SetRatePerMinute(cazcoPerMinute)
+		e.sb.Bling.SetRatePerSecond(blingPerSecond)
 		e.sb.ResetCounters()
 
 		b.StartTimer()
@@ -634,6 +672,7 @@ func BenchmarkW4FiftyTenants(b *testing.B) {
 		}
 		settleCazcoWindow()
 		e.sb.Cazco.SetRatePerMinute(cazcoPerMinute)
+		e.sb.Bling.SetRatePerSecond(blingPerSecond)
 		e.sb.ResetCounters()
 
 		b.StartTimer()
@@ -643,7 +682,7 @@ func BenchmarkW4FiftyTenants(b *testing.B) {
 		// The tenants are alike; the floor divides the model's sum back per tenant.
 		var m costModel
 		for _, c := range cats {
-			productsCost(&m, data, data, 0, c.stockReads(), stock)
+			productsCost(&m, classCounts(c.dataChanged(data, stock)), data, 0, false, 0, c.stockReads(), stock)
 		}
 		r := benchReport{
 			name: "W4", what: fmt.Sprintf("sync-stock --concurrency %d, %d tenants × %d linked, %d changed (data) and %d stock changes each", tenants, tenants, n, data, stock),
@@ -681,7 +720,7 @@ func BenchmarkW5Store100k(b *testing.B) {
 		b.StopTimer()
 
 		var m costModel
-		productsCost(&m, data, data, 0, c.stockReads(), stock)
+		productsCost(&m, classCounts(c.dataChanged(data, stock)), data, 0, false, 0, c.stockReads(), stock)
 		r := benchReport{
 			name: "W5", what: fmt.Sprintf("sync-stock, %d linked, %d changed (data) and %d stock changes", n, data, stock),
 			pacing: "NONE: binary and sandbox unpaced (memory and CPU are measured here, not rate); the floor is what the requests would take at the real limits",

@@ -37,7 +37,8 @@ type Options struct {
 	Seed string           // "demo" (also when empty) or "empty"
 	Now  func() time.Time // nil: time.Now
 	// BlingRate is Bling's per-account limit in requests per second: 0 the real 3,
-	// < 0 none.
+	// < 0 none. Bling.SetRatePerSecond changes it later, as Cazco.SetRatePerMinute
+	// does CaZco's.
 	BlingRate int
 	// CazcoRatePerMinute is CaZco's per-key limit (CAZCO.md assumes 60); 0 or less: none.
 	CazcoRatePerMinute int

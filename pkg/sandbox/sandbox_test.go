@@ -308,19 +308,19 @@ func TestEndToEndAndCounters(t *testing.T) {
 	}{
 		{"bling", "POST", "/oauth/token", 200, 1},
 		{"bling", "GET", "/empresas/me/dados-basicos", 200, 1},
-		{"bling", "GET", "/produtos", 200, 1},
+		{"bling", "GET", "/produtos", 200, 3},
 		{"bling", "POST", "/contatos", 201, 1},
 		{"bling", "GET", "/formas-pagamentos", 200, 1},
 		{"bling", "POST", "/pedidos/vendas", 201, 1},
 		{"bling", "GET", "/pedidos/vendas/{id}", 0, 1},
 		{"cazco", "GET", "/orders", 200, 1},
-		{"bling", "", "", 0, 7},
+		{"bling", "", "", 0, 9},
 	} {
 		if got := c.Count(tt.api, tt.method, tt.route, tt.status); got != tt.want {
 			t.Errorf("Count(%s %s %s %d) = %d, want %d; rows %+v", tt.api, tt.method, tt.route, tt.status, got, tt.want, c.Requests)
 		}
 	}
-	if c.Bling.MissingJWTHeader != 0 || c.Peaks["bling"].TotalCalls != 7 || c.Peaks["bling"].PerSecond != 7 {
+	if c.Bling.MissingJWTHeader != 0 || c.Peaks["bling"].TotalCalls != 9 || c.Peaks["bling"].PerSecond != 9 {
 		t.Errorf("bling stats %+v peaks %+v", c.Bling, c.Peaks)
 	}
 	var viaAdmin Counters
@@ -364,11 +364,15 @@ func orderBody(t *testing.T, h *harness, token string, o cazcosim.Order) string 
 	for _, it := range o.Items {
 		q.Add("codigos[]", it.SKU)
 	}
-	var products struct{ Data []blingsim.ProductSummary }
-	h.bling("GET", "/produtos?"+q.Encode(), token, "").decode(t, &products)
+	// Without filtroSaldoEstoque Bling lists positive balances only: ask for each kind.
 	ids := map[string]int64{}
-	for _, p := range products.Data {
-		ids[p.Codigo] = p.ID
+	for _, filtro := range []string{"1", "0", "2"} {
+		q.Set("filtroSaldoEstoque", filtro)
+		var products struct{ Data []blingsim.ProductSummary }
+		h.bling("GET", "/produtos?"+q.Encode(), token, "").decode(t, &products)
+		for _, p := range products.Data {
+			ids[p.Codigo] = p.ID
+		}
 	}
 	tipo := "F"
 	if o.Customer.DocumentType == "CNPJ" {

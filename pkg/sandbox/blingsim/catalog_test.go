@@ -87,7 +87,7 @@ func TestPagingEndsOnShortPage(t *testing.T) {
 	var seen []int64
 	sizes := []int{}
 	for p := 1; ; p++ {
-		r := e.call("GET", fmt.Sprintf("/produtos?pagina=%d&limite=2", p), a, nil)
+		r := e.call("GET", fmt.Sprintf("/produtos?pagina=%d&limite=2&filtroSaldoEstoque=0", p), a, nil)
 		if r.status != 200 {
 			t.Fatalf("page %d: %d", p, r.status)
 		}
@@ -110,12 +110,12 @@ func TestPagingEndsOnShortPage(t *testing.T) {
 	}
 	// An exact multiple ends with an empty page.
 	e.sim.PutProduct(clientA, simpleProduct("SKU-5"))
-	if r := e.call("GET", "/produtos?pagina=3&limite=3", a, nil); r.status != 200 || len(r.data()) != 0 {
+	if r := e.call("GET", "/produtos?pagina=3&limite=3&filtroSaldoEstoque=0", a, nil); r.status != 200 || len(r.data()) != 0 {
 		t.Fatalf("page after the last: %d %s", r.status, r.raw)
 	}
 	// Account B sees none of A's products.
 	b, _ := e.login(clientB, secretB)
-	if r := e.call("GET", "/produtos", b, nil); len(r.data()) != 0 {
+	if r := e.call("GET", "/produtos?filtroSaldoEstoque=0", b, nil); len(r.data()) != 0 {
 		t.Fatalf("B sees %d products", len(r.data()))
 	}
 	if r := e.call("GET", fmt.Sprintf("/produtos/%d", seen[0]), b, nil); r.status != 404 {
@@ -143,7 +143,7 @@ func TestVariations(t *testing.T) {
 	parent := e.sim.PutProduct(clientA, variedProduct())
 	e.sim.PutProduct(clientA, simpleProduct("MEIA-1"))
 
-	list := e.call("GET", "/produtos", a, nil)
+	list := e.call("GET", "/produtos?filtroSaldoEstoque=0", a, nil)
 	if len(list.data()) != 2 {
 		t.Fatalf("list shows %d products, want the parent and the simple one: %s", len(list.data()), list.raw)
 	}
@@ -170,12 +170,12 @@ func TestVariations(t *testing.T) {
 	if r := e.call("GET", fmt.Sprintf("/produtos/%d", vid), a, nil); r.status != 200 || r.item()["idProdutoPai"] != float64(parent) {
 		t.Fatalf("variation by id: %d %s", r.status, r.raw)
 	}
-	r = e.call("GET", "/produtos?codigos[]=CAM-001-AZ-M&codigos[]=MEIA-1&codigos[]=CAM-001-AZ", a, nil)
+	r = e.call("GET", "/produtos?codigos[]=CAM-001-AZ-M&codigos[]=MEIA-1&codigos[]=CAM-001-AZ&filtroSaldoEstoque=0", a, nil)
 	if got := len(r.data()); got != 2 {
 		t.Fatalf("codigos[] lookup: %s", r.raw)
 	}
 	// tipo=V lists only variations.
-	if r := e.call("GET", "/produtos?tipo=V", a, nil); len(r.data()) != 2 {
+	if r := e.call("GET", "/produtos?tipo=V&filtroSaldoEstoque=0", a, nil); len(r.data()) != 2 {
 		t.Fatalf("tipo=V: %s", r.raw)
 	}
 	// Stock of the parent is the sum of its variations; the parent itself takes none.
@@ -209,7 +209,7 @@ func TestAlterationDate(t *testing.T) {
 
 	e.clock.Add(time.Hour)
 	mark := since()
-	if r := e.call("GET", "/produtos?dataAlteracaoInicial="+mark, a, nil); len(r.data()) != 0 {
+	if r := e.call("GET", "/produtos?filtroSaldoEstoque=0&dataAlteracaoInicial="+mark, a, nil); len(r.data()) != 0 {
 		t.Fatalf("nothing changed yet: %s", r.raw)
 	}
 	// A stock movement does not bump dataAlteracao.
@@ -322,5 +322,95 @@ func TestReferenceLists(t *testing.T) {
 	r = e.call("GET", "/empresas/me/dados-basicos", a, nil)
 	if r.item()["cnpj"] != "11.222.333/0001-81" || r.item()["email"] == "" || r.item()["id"] == "" {
 		t.Fatalf("company: %s", r.raw)
+	}
+}
+
+// TestProductListStockFilterDefault checks that GET /produtos applies the spec's
+// default filtroSaldoEstoque=1 on every kind of listing, that 0 and 2 select the zero
+// and negative balances, filtroSaldoEstoqueDeposito, and StockListUnfiltered.
+func TestProductListStockFilterDefault(t *testing.T) {
+	setUp := func(e *env) (pos, zero, neg, parent int64) {
+		pos = e.sim.PutProduct(clientA, simpleProduct("POS"))
+		zero = e.sim.PutProduct(clientA, simpleProduct("ZERO"))
+		neg = e.sim.PutProduct(clientA, simpleProduct("NEG"))
+		parent = e.sim.PutProduct(clientA, variedProduct())
+		deps := e.sim.Deposits(clientA)
+		full, _ := e.sim.Product(clientA, parent)
+		for _, err := range []error{
+			e.sim.SetStock(clientA, pos, deps[1].ID, decimal.NewFromInt(3)), // Loja Física only
+			e.sim.SetStock(clientA, zero, 0, decimal.NewFromInt(4)),
+			e.sim.SetReserved(clientA, zero, 0, decimal.NewFromInt(4)), // virtual 0
+			e.sim.SetStock(clientA, neg, 0, decimal.NewFromInt(-1)),
+			e.sim.SetStock(clientA, full.Variacoes[0].ID, 0, decimal.NewFromInt(2)),
+			e.sim.SetStock(clientA, full.Variacoes[1].ID, 0, decimal.NewFromInt(-5)), // parent -3
+		} {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		return pos, zero, neg, parent
+	}
+	e := newEnv(t, Options{})
+	a, _ := e.login(clientA, secretA)
+	pos, zero, neg, parent := setUp(e)
+	full, _ := e.sim.Product(clientA, parent)
+	v0, v1 := full.Variacoes[0].ID, full.Variacoes[1].ID
+	deps := e.sim.Deposits(clientA)
+	window := "dataInclusaoInicial=" + url.QueryEscape(e.clock.Now().Add(-time.Minute).In(SaoPaulo()).Format("2006-01-02 15:04:05"))
+	lookupIDs := fmt.Sprintf("idsProdutos[]=%d&idsProdutos[]=%d&idsProdutos[]=%d&idsProdutos[]=%d&idsProdutos[]=%d", pos, zero, neg, v0, v1)
+	lookupCodes := "codigos[]=POS&codigos[]=ZERO&codigos[]=NEG&codigos[]=CAM-001-AZ-P&codigos[]=CAM-001-AZ-M"
+	tests := []struct {
+		name, query string
+		want        []int64 // latest added first
+	}{
+		{"list, default", "", []int64{pos}},
+		{"list, zero", "filtroSaldoEstoque=0", []int64{zero}},
+		{"list, positive", "filtroSaldoEstoque=1", []int64{pos}},
+		{"list, negative", "filtroSaldoEstoque=2", []int64{parent, neg}},
+		{"window, default", window, []int64{pos}},
+		{"window, zero", window + "&filtroSaldoEstoque=0", []int64{zero}},
+		{"window, negative", window + "&filtroSaldoEstoque=2", []int64{parent, neg}},
+		{"ids, default", lookupIDs, []int64{v0, pos}},
+		{"ids, zero", lookupIDs + "&filtroSaldoEstoque=0", []int64{zero}},
+		{"ids, negative", lookupIDs + "&filtroSaldoEstoque=2", []int64{v1, neg}},
+		{"codes, default", lookupCodes, []int64{v0, pos}},
+		{"codes, zero", lookupCodes + "&filtroSaldoEstoque=0", []int64{zero}},
+		{"codes, negative", lookupCodes + "&filtroSaldoEstoque=2", []int64{v1, neg}},
+		{"variations, default", "tipo=V", []int64{v0}},
+		{"variations, negative", "tipo=V&filtroSaldoEstoque=2", []int64{v1}},
+		// filtroSaldoEstoqueDeposito takes that deposit's balance, with the default too.
+		{"deposit Loja, default", fmt.Sprintf("filtroSaldoEstoqueDeposito=%d", deps[1].ID), []int64{pos}},
+		{"deposit Geral, default", fmt.Sprintf("filtroSaldoEstoqueDeposito=%d", deps[0].ID), nil},
+		{"deposit Geral, zero", fmt.Sprintf("filtroSaldoEstoqueDeposito=%d&filtroSaldoEstoque=0", deps[0].ID), []int64{zero, pos}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.call("GET", "/produtos?"+tt.query, a, nil)
+			if r.status != 200 {
+				t.Fatalf("%d %s", r.status, r.raw)
+			}
+			if got := ids(r.data()); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Fatalf("got %v, want %v: %s", got, tt.want, r.raw)
+			}
+		})
+	}
+
+	// With StockListUnfiltered, no filtroSaldoEstoque lists every balance.
+	u := newEnv(t, Options{StockListUnfiltered: true})
+	ua, _ := u.login(clientA, secretA)
+	pos, zero, neg, parent = setUp(u)
+	full, _ = u.sim.Product(clientA, parent)
+	v0, v1 = full.Variacoes[0].ID, full.Variacoes[1].ID
+	lookupIDs = fmt.Sprintf("idsProdutos[]=%d&idsProdutos[]=%d&idsProdutos[]=%d&idsProdutos[]=%d&idsProdutos[]=%d", pos, zero, neg, v0, v1)
+	for query, want := range map[string][]int64{
+		"":                     {parent, neg, zero, pos},
+		lookupIDs:              {v1, v0, neg, zero, pos},
+		lookupCodes:            {v1, v0, neg, zero, pos},
+		"filtroSaldoEstoque=1": {pos},
+	} {
+		r := u.call("GET", "/produtos?"+query, ua, nil)
+		if got := ids(r.data()); r.status != 200 || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("unfiltered, %q: got %v, want %v: %s", query, got, want, r.raw)
+		}
 	}
 }

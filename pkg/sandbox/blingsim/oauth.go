@@ -155,7 +155,7 @@ func (s *Sim) token(r *http.Request, ip string, jwt bool, formErr error) reply {
 		s.stats.MissingJWTHeader++
 	}
 	now := s.now()
-	if limit := s.opts.TokenCallsPerMinute; limit > 0 {
+	if limit := s.tokenCallsPerMinute; limit > 0 {
 		calls := slices.DeleteFunc(s.tokenCalls[ip], func(t time.Time) bool { return now.Sub(t) >= time.Minute })
 		if len(calls) >= limit {
 			s.tokenCalls[ip] = calls

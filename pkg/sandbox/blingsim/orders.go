@@ -124,7 +124,7 @@ func (s *Sim) createOrder(r *http.Request, a *account) reply {
 			switch {
 			case prod == nil:
 				bad(45, "produto", fmt.Sprintf("Produto %d não encontrado.", *it.Produto.ID))
-			case len(a.children(prod.ID)) > 0:
+			case a.hasVariations(prod.ID):
 				bad(46, "produto", fmt.Sprintf("O produto %d possui variações: informe a variação vendida.", prod.ID))
 			}
 		}

@@ -32,10 +32,19 @@ func (s *Sim) listProducts(r *http.Request, a *account) reply {
 	if q.failed() {
 		return q.reply()
 	}
+	if !hasFiltro && !s.opts.StockListUnfiltered {
+		filtro, hasFiltro = 1, true // the spec's default: positive balances only
+	}
 	lookup := len(ids) > 0 || len(codes) > 0 || len(gtins) > 0
 
-	var out []ProductSummary
-	for _, p := range a.sortedProducts() {
+	var candidates []*Product // latest added first
+	if len(ids) > 0 {
+		candidates = a.productsByID(ids)
+	} else {
+		candidates = a.sortedProducts()
+	}
+	var matched []*Product
+	for _, p := range candidates {
 		isVariation := p.IDProdutoPai != 0
 		switch {
 		case tipo == "V" && !isVariation:
@@ -59,24 +68,16 @@ func (s *Sim) listProducts(r *http.Request, a *account) reply {
 		if !inRange(p.DataInclusao, incFrom, incTo) || !inRange(p.DataAlteracao, altFrom, altTo) {
 			continue
 		}
-		bal := a.balance(p)
-		if hasFiltro {
-			v := bal.SaldoVirtualTotal.Decimal
-			if filtroDeposito != 0 {
-				v = decimal.Zero
-				for _, d := range bal.Depositos {
-					if d.ID == filtroDeposito {
-						v = d.SaldoVirtual.Decimal
-					}
-				}
-			}
-			if !matchesSaldo(v, filtro) {
-				continue
-			}
+		if hasFiltro && !matchesSaldo(a.virtualBalance(p, filtroDeposito), filtro) {
+			continue
 		}
-		out = append(out, a.summary(p, bal))
+		matched = append(matched, p)
 	}
-	return dataReply(http.StatusOK, page(out, pagina, limite))
+	out := []ProductSummary{}
+	for _, p := range page(matched, pagina, limite) {
+		out = append(out, a.summary(p))
+	}
+	return dataReply(http.StatusOK, out)
 }
 
 func matchesTipo(p *Product, tipo string) bool {
@@ -130,20 +131,84 @@ func (s *Sim) getProduct(r *http.Request, a *account) reply {
 
 // ---------------------------------------------------------------- views
 
+// sortedProducts returns every product, latest added first, as criterio 1 (últimos
+// incluídos) shows them; ids grow with time.
 func (a *account) sortedProducts() []*Product {
-	out := make([]*Product, 0, len(a.products))
-	for _, p := range a.products {
-		out = append(out, p)
+	if a.sortedIDs == nil {
+		ids := make([]int64, 0, len(a.products))
+		for id := range a.products {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		a.sortedIDs = ids
 	}
-	// Latest added first, as criterio 1 (últimos incluídos) shows them; ids grow with time.
-	slices.SortFunc(out, func(x, y *Product) int { return -cmpInt(x.ID, y.ID) })
+	out := make([]*Product, 0, len(a.sortedIDs))
+	for i := len(a.sortedIDs) - 1; i >= 0; i-- {
+		out = append(out, a.products[a.sortedIDs[i]])
+	}
 	return out
 }
 
+// productsByID returns the products among ids, each once, latest added first.
+func (a *account) productsByID(ids []int64) []*Product {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	out := make([]*Product, 0, len(ids))
+	for i := len(ids) - 1; i >= 0; i-- {
+		if p := a.products[ids[i]]; p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// storeProduct puts p in the account under p.ID, replacing the product stored there,
+// and keeps the indexes (variations, sortedIDs) in step.
+func (a *account) storeProduct(p *Product) {
+	old := a.products[p.ID]
+	switch {
+	case old == nil:
+		a.linkVariation(p.IDProdutoPai, p.ID)
+		if n := len(a.sortedIDs); a.sortedIDs != nil && (n == 0 || a.sortedIDs[n-1] < p.ID) {
+			a.sortedIDs = append(a.sortedIDs, p.ID)
+		} else {
+			a.sortedIDs = nil
+		}
+	case old.IDProdutoPai != p.IDProdutoPai:
+		a.unlinkVariation(old.IDProdutoPai, p.ID)
+		a.linkVariation(p.IDProdutoPai, p.ID)
+	}
+	a.products[p.ID] = p
+}
+
+func (a *account) linkVariation(parentID, id int64) {
+	if parentID != 0 {
+		a.variations[parentID] = append(a.variations[parentID], id)
+	}
+}
+
+func (a *account) unlinkVariation(parentID, id int64) {
+	if parentID == 0 {
+		return
+	}
+	kids := slices.DeleteFunc(a.variations[parentID], func(k int64) bool { return k == id })
+	if len(kids) == 0 {
+		delete(a.variations, parentID)
+	} else {
+		a.variations[parentID] = kids
+	}
+}
+
+// hasVariations reports whether some product has parentID as its parent.
+func (a *account) hasVariations(parentID int64) bool { return len(a.variations[parentID]) > 0 }
+
+// children returns the variations of parentID in their order.
 func (a *account) children(parentID int64) []*Product {
-	var out []*Product
-	for _, p := range a.products {
-		if p.IDProdutoPai == parentID {
+	ids := a.variations[parentID]
+	out := make([]*Product, 0, len(ids))
+	for _, id := range ids {
+		if p := a.products[id]; p != nil {
 			out = append(out, p)
 		}
 	}
@@ -173,11 +238,11 @@ func cmpInt(x, y int64) int {
 	return 0
 }
 
-func (a *account) summary(p *Product, bal StockBalance) ProductSummary {
+func (a *account) summary(p *Product) ProductSummary {
 	return ProductSummary{
 		ID: p.ID, IDProdutoPai: p.IDProdutoPai, Nome: p.Nome, Codigo: p.Codigo,
 		Preco: p.Preco, PrecoCusto: p.PrecoCusto,
-		Estoque: ProductStock{SaldoVirtualTotal: bal.SaldoVirtualTotal},
+		Estoque: ProductStock{SaldoVirtualTotal: Number{a.virtualBalance(p, 0)}},
 		Tipo:    p.Tipo, Situacao: p.Situacao, Formato: p.Formato,
 		DescricaoCurta: p.DescricaoCurta, ImagemURL: firstImage(p),
 	}
@@ -186,7 +251,7 @@ func (a *account) summary(p *Product, bal StockBalance) ProductSummary {
 // full returns a deep copy of p as GET /produtos/{id} shows it, with its variations.
 func (a *account) full(p *Product) Product {
 	out := cloneProduct(p)
-	out.Estoque = &ProductStock{SaldoVirtualTotal: a.balance(p).SaldoVirtualTotal}
+	out.Estoque = &ProductStock{SaldoVirtualTotal: Number{a.virtualBalance(p, 0)}}
 	out.ImagemURL = firstImage(p)
 	out.Variacoes = []Product{}
 	if p.IDProdutoPai == 0 {
@@ -307,7 +372,7 @@ func (a *account) putProduct(p Product, parentID int64, now time.Time) int64 {
 	} else {
 		stored.Variacao = nil
 	}
-	a.products[stored.ID] = &stored
+	a.storeProduct(&stored)
 
 	if parentID == 0 && p.Variacoes != nil {
 		keep := map[int64]bool{}
@@ -342,7 +407,7 @@ func (a *account) putProduct(p Product, parentID int64, now time.Time) int64 {
 	}
 	if parentID == 0 {
 		switch {
-		case len(a.children(stored.ID)) > 0:
+		case a.hasVariations(stored.ID):
 			stored.Formato = "V"
 		case stored.Formato == "" || stored.Formato == "V":
 			stored.Formato = "S"
@@ -370,8 +435,14 @@ func (s *Sim) DeleteProduct(clientID string, id int64) error {
 }
 
 func (a *account) deleteProduct(id int64) {
+	p := a.products[id]
+	if p == nil {
+		return
+	}
+	a.unlinkVariation(p.IDProdutoPai, id)
 	delete(a.products, id)
 	delete(a.stock, id)
+	a.sortedIDs = nil
 }
 
 // Products returns every product of the account, variations included as separate

@@ -34,17 +34,18 @@ const (
 type Options struct {
 	Now           func() time.Time
 	TokenTTL      time.Duration // access token lifetime; default 6 h
-	RatePerSecond int           // per account; default 3; < 0 disables
+	RatePerSecond int           // per account; default 3; < 0 disables (see SetRatePerSecond)
 	DailyQuota    int           // per account per São Paulo day; default 120000; < 0 disables
 	// TokenCallsPerMinute caps POST /oauth/token per client IP in any 60 s; default 20;
-	// < 0 disables.
+	// < 0 disables (see SetTokenCallsPerMinute).
 	TokenCallsPerMinute int
 	// RedirectURI is where /oauth/authorize sends the browser; empty: this server's
 	// /Api/v3/oauth/callback, which shows the code as text.
 	RedirectURI string
-	// StockListUnfiltered makes GET /estoques/saldos without filtroSaldoEstoque return
-	// every balance. By default it applies the spec's default filtroSaldoEstoque=1
-	// (positive balances only), so a client must say what it means.
+	// StockListUnfiltered makes GET /produtos and GET /estoques/saldos without
+	// filtroSaldoEstoque list every product whatever its balance. By default both apply
+	// the spec's default filtroSaldoEstoque=1 (positive balances only), so a client must
+	// say what it means.
 	StockListUnfiltered bool
 	// FuzzyLookups makes codigos[] and numerosLojas[] match by prefix instead of exactly,
 	// to prove that a client re-checks the matches it gets.
@@ -69,6 +70,9 @@ type Sim struct {
 	access     map[string]*grant
 	tokenCalls map[string][]time.Time // by client IP
 	stats      Stats
+	// ratePerSecond and tokenCallsPerMinute are the limits in force; 0 is none.
+	ratePerSecond       int
+	tokenCallsPerMinute int
 }
 
 type grant struct {
@@ -83,14 +87,20 @@ type account struct {
 	nextID     int64
 	nextNumero int64
 	products   map[int64]*Product // stored without Variacoes/Estoque/ImagemURL
-	stock      map[int64]map[int64]*stockEntry
-	deposits   []Deposit
-	payments   []PaymentMethod
-	contacts   map[int64]*Contact
-	orders     map[int64]*Order
-	window     []time.Time // admitted requests in the last second
-	day        string
-	dayCount   int
+	// variations indexes products by parent: parent id → ids of the products whose
+	// IDProdutoPai it is. Only storeProduct and deleteProduct change it.
+	variations map[int64][]int64
+	// sortedIDs holds every product id in ascending order; nil when a product was
+	// added or deleted since it was built.
+	sortedIDs []int64
+	stock     map[int64]map[int64]*stockEntry // product id → deposit id → entry
+	deposits  []Deposit
+	payments  []PaymentMethod
+	contacts  map[int64]*Contact
+	orders    map[int64]*Order
+	window    []time.Time // admitted requests in the last second
+	day       string
+	dayCount  int
 }
 
 type stockEntry struct {
@@ -119,13 +129,15 @@ func New(opts Options) *Sim {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Sim{
-		opts:       opts,
-		loc:        SaoPaulo(),
-		accounts:   map[string]*account{},
-		codes:      map[string]*grant{},
-		refresh:    map[string]*grant{},
-		access:     map[string]*grant{},
-		tokenCalls: map[string][]time.Time{},
+		opts:                opts,
+		loc:                 SaoPaulo(),
+		accounts:            map[string]*account{},
+		codes:               map[string]*grant{},
+		refresh:             map[string]*grant{},
+		access:              map[string]*grant{},
+		tokenCalls:          map[string][]time.Time{},
+		ratePerSecond:       max(opts.RatePerSecond, 0),
+		tokenCallsPerMinute: max(opts.TokenCallsPerMinute, 0),
 	}
 	s.mux = s.routes()
 	return s
@@ -212,6 +224,7 @@ func (s *Sim) AddAccount(acct Account) {
 		nextID:     16_000_000_000 + int64(len(s.order))*1_000_000_000 + 1_234_567,
 		nextNumero: 1,
 		products:   map[int64]*Product{},
+		variations: map[int64][]int64{},
 		stock:      map[int64]map[int64]*stockEntry{},
 		contacts:   map[int64]*Contact{},
 		orders:     map[int64]*Order{},
@@ -258,6 +271,23 @@ func (a *account) defaultDeposit() int64 {
 		}
 	}
 	return a.deposits[0].ID
+}
+
+// SetRatePerSecond changes the per-account limit (requests in any second) for the
+// requests that arrive from now on; n <= 0 means none. The requests each account made
+// in the last second while a limit was in force still count.
+func (s *Sim) SetRatePerSecond(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ratePerSecond = max(n, 0)
+}
+
+// SetTokenCallsPerMinute changes the per-IP limit of POST /oauth/token (calls in any
+// 60 s) for the calls that arrive from now on; n <= 0 means none.
+func (s *Sim) SetTokenCallsPerMinute(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokenCallsPerMinute = max(n, 0)
 }
 
 // Stats returns the behaviour counters.
@@ -365,11 +395,11 @@ func (s *Sim) admit(r *http.Request) (*account, reply) {
 			return nil, errReply(http.StatusTooManyRequests, tooMany(s.opts.DailyQuota, "day"))
 		}
 	}
-	if s.opts.RatePerSecond > 0 {
+	if limit := s.ratePerSecond; limit > 0 {
 		a.window = slices.DeleteFunc(a.window, func(t time.Time) bool { return now.Sub(t) >= time.Second })
-		if len(a.window) >= s.opts.RatePerSecond {
+		if len(a.window) >= limit {
 			s.stats.RateLimitedSecond++
-			return nil, errReply(http.StatusTooManyRequests, tooMany(s.opts.RatePerSecond, "second"))
+			return nil, errReply(http.StatusTooManyRequests, tooMany(limit, "second"))
 		}
 		a.window = append(a.window, now)
 	}

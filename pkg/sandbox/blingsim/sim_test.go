@@ -387,6 +387,85 @@ func TestRateLimitPerAccount(t *testing.T) {
 	}
 }
 
+func TestSetRatePerSecond(t *testing.T) {
+	e := newEnv(t, Options{}) // unlimited
+	a, _ := e.login(clientA, secretA)
+	for i := range 10 {
+		if r := e.call("GET", "/depositos", a, nil); r.status != 200 {
+			t.Fatalf("unlimited, request %d: %d %s", i+1, r.status, r.raw)
+		}
+	}
+	// The requests made while unlimited do not count against the new limit.
+	e.sim.SetRatePerSecond(3)
+	for i := range 3 {
+		if r := e.call("GET", "/depositos", a, nil); r.status != 200 {
+			t.Fatalf("3/s, request %d: %d %s", i+1, r.status, r.raw)
+		}
+	}
+	r := e.call("GET", "/produtos?filtroSaldoEstoque=0", a, nil)
+	if r.status != 429 || r.errType() != "TOO_MANY_REQUESTS" || r.errField()["period"] != "second" || r.errField()["limit"] != float64(3) {
+		t.Fatalf("4th request in the second: %d %s", r.status, r.raw)
+	}
+	e.sim.SetRatePerSecond(0)
+	for i := range 10 {
+		if r := e.call("GET", "/depositos", a, nil); r.status != 200 {
+			t.Fatalf("limit removed, request %d: %d %s", i+1, r.status, r.raw)
+		}
+	}
+	if got := e.sim.Stats().RateLimitedSecond; got != 1 {
+		t.Errorf("RateLimitedSecond = %d, want 1", got)
+	}
+}
+
+// TestSetRatePerSecondConcurrent changes the limit while requests are in flight (for
+// the race detector) and then checks that the last setting holds.
+func TestSetRatePerSecondConcurrent(t *testing.T) {
+	e := newEnv(t, Options{})
+	a, _ := e.login(clientA, secretA)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 10 {
+				req, _ := http.NewRequest("GET", e.srv.URL+"/Api/v3/depositos", nil)
+				req.Header.Set("Authorization", "Bearer "+a)
+				if res, err := e.srv.Client().Do(req); err == nil {
+					res.Body.Close()
+				}
+			}
+		})
+	}
+	for i := range 20 {
+		e.sim.SetRatePerSecond(i % 4)
+	}
+	wg.Wait()
+	e.clock.Add(time.Second)
+	e.sim.SetRatePerSecond(2)
+	got := []int{e.call("GET", "/depositos", a, nil).status, e.call("GET", "/depositos", a, nil).status, e.call("GET", "/depositos", a, nil).status}
+	if got[0] != 200 || got[1] != 200 || got[2] != 429 {
+		t.Fatalf("statuses at 2/s: %v", got)
+	}
+}
+
+func TestSetTokenCallsPerMinute(t *testing.T) {
+	e := newEnv(t, Options{})
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"dead"}}
+	e.sim.SetTokenCallsPerMinute(2)
+	for i := range 2 {
+		if r := e.tokenCall(clientA, secretA, form, true); r.status != 400 {
+			t.Fatalf("call %d: %d %s", i+1, r.status, r.raw)
+		}
+	}
+	if r := e.tokenCall(clientA, secretA, form, true); r.status != 429 || r.errField()["limit"] != float64(2) {
+		t.Fatalf("3rd token call at 2/min: %d %s", r.status, r.raw)
+	}
+	e.sim.SetTokenCallsPerMinute(-1)
+	for i := range 25 {
+		if r := e.tokenCall(clientA, secretA, form, true); r.status != 400 {
+			t.Fatalf("unlimited, call %d: %d %s", i+1, r.status, r.raw)
+		}
+	}
+}
+
 func TestDailyQuota(t *testing.T) {
 	e := newEnv(t, Options{DailyQuota: 5, TokenTTL: 48 * time.Hour})
 	a, _ := e.login(clientA, secretA)

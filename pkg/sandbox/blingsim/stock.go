@@ -9,16 +9,19 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// balance computes a product's stock: its own entries, or the sum of its variations'
-// for a product with variations.
-func (a *account) balance(p *Product) StockBalance {
-	ids := []int64{p.ID}
-	if kids := a.children(p.ID); len(kids) > 0 {
-		ids = ids[:0]
-		for _, k := range kids {
-			ids = append(ids, k.ID)
-		}
+// stockHolders returns the ids whose stock entries make up p's balance: p's own, or its
+// variations' for a product with variations.
+func (a *account) stockHolders(p *Product) []int64 {
+	if kids := a.variations[p.ID]; len(kids) > 0 {
+		return kids
 	}
+	return []int64{p.ID}
+}
+
+// balance computes a product's stock: its own entries, or the sum of its variations'
+// for a product with variations. It costs O(deposits × variations).
+func (a *account) balance(p *Product) StockBalance {
+	ids := a.stockHolders(p)
 	out := StockBalance{Produto: StockProduct{ID: p.ID, Codigo: p.Codigo}, Depositos: []DepositBalance{}}
 	physTotal, virtTotal := decimal.Zero, decimal.Zero
 	for _, d := range a.deposits {
@@ -38,6 +41,28 @@ func (a *account) balance(p *Product) StockBalance {
 	}
 	out.SaldoFisicoTotal, out.SaldoVirtualTotal = Number{physTotal}, Number{virtTotal}
 	return out
+}
+
+// virtualBalance is balance(p)'s SaldoVirtualTotal or, for a depositID other than 0,
+// the SaldoVirtual of that deposit (zero for an unknown one), without building the rest.
+func (a *account) virtualBalance(p *Product, depositID int64) decimal.Decimal {
+	total := decimal.Zero
+	for _, id := range a.stockHolders(p) {
+		entries := a.stock[id]
+		if len(entries) == 0 {
+			continue
+		}
+		for _, d := range a.deposits {
+			counts := d.ID == depositID || depositID == 0 && d.Situacao == 1 && !d.DesconsiderarSaldo
+			if e := entries[d.ID]; counts && e != nil {
+				total = total.Add(e.physical)
+				if !e.reserved.IsZero() {
+					total = total.Sub(e.reserved)
+				}
+			}
+		}
+	}
+	return total
 }
 
 func (s *Sim) listBalances(r *http.Request, a *account) reply {
@@ -107,7 +132,7 @@ func (s *Sim) setStock(clientID string, productID, depositID int64, set func(*st
 	if p == nil {
 		return fmt.Errorf("unknown product %d", productID)
 	}
-	if len(a.children(productID)) > 0 {
+	if a.hasVariations(productID) {
 		return fmt.Errorf("product %d has variations: set the stock of each variation", productID)
 	}
 	if depositID == 0 {

@@ -73,7 +73,7 @@ type Sim struct {
 // store is the data of one seller store (one API key).
 type store struct {
 	products      map[string]*Product // by id
-	productBySKU  map[string]string   // sku → id
+	productBySKU  map[string]string   // sku → id; a store never holds two products with one SKU
 	orders        map[string]*Order   // by id
 	orderSequence []string            // ids in the order they were added
 	windowStart   time.Time

@@ -964,3 +964,84 @@ func TestConcurrentRequests(t *testing.T) {
 		t.Errorf("%d products, want 80", n)
 	}
 }
+
+// TestSKUIndexMatchesScan checks GET /products?sku= (answered from the SKU index)
+// against a scan of every product after each kind of change: create, SKU and parent
+// changes, a refused change to a taken SKU, seeding over an existing SKU, delete.
+func TestSKUIndexMatchesScan(t *testing.T) {
+	h := newHarness(t, Options{})
+	universe := []string{"P-1", "P-2", "P-3", "P-1-A", "P-1-B", "NEW-2", "GONE"}
+	check := func(step string) {
+		t.Helper()
+		all := h.sim.Products(keyA)
+		for _, sku := range universe {
+			for _, status := range []string{"", "active", "inactive"} {
+				var want []string
+				for _, p := range all {
+					if p.SKU == sku && (status == "" || p.Status == status) {
+						want = append(want, p.ID)
+					}
+				}
+				query := "/products?sku=" + url.QueryEscape(sku)
+				if status != "" {
+					query += "&status=" + status
+				}
+				r := h.do(keyA, http.MethodGet, query, "")
+				if r.status != http.StatusOK {
+					t.Fatalf("%s: GET %s: %d %s", step, query, r.status, r.body)
+				}
+				var list struct{ Data []Product }
+				r.decode(t, &list)
+				var got []string
+				for _, p := range list.Data {
+					got = append(got, p.ID)
+					if p.SKU != sku {
+						t.Errorf("%s: GET %s returned sku %s", step, query, p.SKU)
+					}
+				}
+				if strings.Join(got, ",") != strings.Join(want, ",") {
+					t.Errorf("%s: GET %s = %v, scan finds %v", step, query, got, want)
+				}
+			}
+		}
+	}
+	check("empty")
+	p1 := h.createProduct(keyA, `{"sku":"P-1","name":"Pai","price":"1.00"}`)
+	a := h.createProduct(keyA, `{"sku":"P-1-A","name":"A","price":"1.00","parent_sku":"P-1"}`)
+	p2 := h.createProduct(keyA, `{"sku":"P-2","name":"Dois","price":"1.00","status":"inactive"}`)
+	h.createProduct(keyA, `{"sku":"GONE","name":"Some","price":"1.00"}`)
+	check("created")
+
+	if r := h.do(keyA, http.MethodPut, "/products/"+p2.ID, `{"sku":"NEW-2"}`); r.status != http.StatusOK {
+		t.Fatalf("sku change: %d %s", r.status, r.body)
+	}
+	check("sku changed")
+	if r := h.do(keyA, http.MethodPut, "/products/"+a.ID, `{"sku":"P-1-B","parent_sku":"P-3"}`); r.status != http.StatusOK {
+		t.Fatalf("sku and parent change: %d %s", r.status, r.body)
+	}
+	check("sku and parent changed")
+	h.expectError(h.do(keyA, http.MethodPut, "/products/"+a.ID, `{"sku":"P-1"}`), http.StatusUnprocessableEntity, "validation_failed", "sku")
+	check("taken sku refused")
+	if r := h.do(keyA, http.MethodPut, "/products/"+p1.ID, `{"sku":"P-2","status":"inactive"}`); r.status != http.StatusOK {
+		t.Fatalf("reuse of a freed sku: %d %s", r.status, r.body)
+	}
+	check("freed sku reused")
+	if _, err := h.sim.PutProduct(keyA, Product{SKU: "P-2", Name: "Seeded over", Price: "2.00"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.sim.PutProduct(keyA, Product{SKU: "P-1", Name: "Seeded new", Price: "2.00"}); err != nil {
+		t.Fatal(err)
+	}
+	check("seeded")
+	if err := h.sim.DeleteProduct(keyA, "GONE"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.sim.DeleteProduct(keyA, "P-2"); err != nil {
+		t.Fatal(err)
+	}
+	check("deleted")
+	if r := h.do(keyA, http.MethodPost, "/products", `{"sku":"GONE","name":"Volta","price":"1.00"}`); r.status != http.StatusCreated {
+		t.Fatalf("re-create of a deleted sku: %d %s", r.status, r.body)
+	}
+	check("re-created")
+}

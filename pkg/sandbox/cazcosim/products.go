@@ -67,12 +67,18 @@ func (s *Sim) listProducts(st *store, r *http.Request) response {
 	if len(errs) > 0 {
 		return validationFailed(errs)
 	}
-	var matched []*Product
-	for _, p := range st.products {
-		if q.Has("sku") && p.SKU != q.Get("sku") {
-			continue
+	candidates := st.products
+	if q.Has("sku") {
+		// SKUs are unique in a store: the index holds the one product, if any.
+		candidates = map[string]*Product{}
+		if p := st.products[st.productBySKU[q.Get("sku")]]; p != nil {
+			candidates[p.ID] = p
 		}
-		if q.Has("status") && p.Status != q.Get("status") {
+	}
+	status, hasStatus := q.Get("status"), q.Has("status")
+	var matched []*Product
+	for _, p := range candidates {
+		if hasStatus && p.Status != status {
 			continue
 		}
 		if !since.IsZero() && p.UpdatedAt.Before(since) {
