@@ -141,8 +141,11 @@ func New(o Options) (*Client, error) {
 		refreshing: make(chan struct{}, 1),
 	}
 	c.api = &httpx.Client{
-		HTTP:            o.HTTP,
-		Limiters:        []*rate.Limiter{o.AccountLimiter, o.GlobalLimiter},
+		HTTP: o.HTTP,
+		// The process-wide limiter first, the account's last: a request delayed by
+		// the process's pace must still be spaced from the account's previous one
+		// when it leaves, or the account's requests bunch past 3 in a second.
+		Limiters:        []*rate.Limiter{o.GlobalLimiter, o.AccountLimiter},
 		MaxAttempts:     o.MaxAttempts,
 		InitialInterval: o.InitialInterval,
 		MaxInterval:     o.MaxInterval,

@@ -79,7 +79,7 @@ func tokenCall(ctx context.Context, o Options, form url.Values, invalidGrant str
 	h.Set("User-Agent", userAgent)
 	hc := &httpx.Client{
 		HTTP:            o.httpClient(),
-		Limiters:        []*rate.Limiter{o.TokenLimiter, o.GlobalLimiter},
+		Limiters:        []*rate.Limiter{o.GlobalLimiter, o.TokenLimiter}, // the scarcer one last, as in NewClient
 		MaxAttempts:     o.MaxAttempts,
 		InitialInterval: o.InitialInterval,
 		MaxInterval:     o.MaxInterval,

@@ -56,8 +56,10 @@ type Classifier func(resp *Response) Verdict
 // Client sends Requests with pacing and bounded retries.
 type Client struct {
 	HTTP *http.Client
-	// Limiters are all waited for before every attempt (e.g. the account's own limit
-	// and the process-wide per-IP limit).
+	// Limiters are all waited for, in order, before every attempt (e.g. the
+	// process-wide per-IP limit, then the account's own). Waiting for one can delay
+	// the request past the pace of the ones before it, never of the last: put the
+	// limit that must hold at the server to the request's own spacing last.
 	Limiters []*rate.Limiter
 	// MaxAttempts bounds the tries of one call (default 5).
 	MaxAttempts int
