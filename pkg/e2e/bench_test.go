@@ -426,7 +426,7 @@ func productsCost(m *costModel, listed [3]int, changed, unlinked int, full bool,
 	m.add(sandbox.APIBling, "detail reads, one per new/changed product (GET /produtos/{id})", changed)
 	if full {
 		m.add(sandbox.APIBling, "SKU look-ups, every SKU, 100 a call under each stock class (GET /produtos?codigos[])", 3*ceilDiv(changed, 100))
-		m.add(sandbox.APICazco, "store listing, once per full walk (GET /products, 100 a page)", max(1, ceilDiv(storeSize, 100)))
+		m.add(sandbox.APICazco, "store count and listing, once per full walk (GET /products, 100 a page; no listing when empty)", 1+ceilDiv(storeSize, 100))
 	} else {
 		m.add(sandbox.APIBling, "SKU look-ups, products no link vouches for, 100 a call under each stock class (GET /produtos?codigos[])", 3*ceilDiv(unlinked, 100))
 		m.add(sandbox.APICazco, "look-ups by SKU, one per product without a link (GET /products?sku)", unlinked)
