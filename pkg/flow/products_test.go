@@ -41,15 +41,8 @@ func (e productsEnv) inCazco(id, sku string) {
 func (e productsEnv) sync(opts Options) Result {
 	e.t.Helper()
 	e.clock.Advance(time.Minute)
-	d := Deps{
-		Store:  e.store,
-		ERP:    func(cazbling.Tenant) (cazbling.ERP, error) { return e.erp, nil },
-		Market: func(cazbling.Tenant) (cazbling.Marketplace, error) { return e.market, nil },
-		Now:    e.clock.Now,
-		Holder: "test",
-	}
 	opts.Tenants = []string{e.tenant.ID}
-	res, err := Run(context.Background(), d, cazbling.FlowProducts, opts, SyncProducts)
+	res, err := Run(context.Background(), e.deps(), cazbling.FlowProducts, opts, SyncProducts)
 	if err != nil || len(res) != 1 {
 		e.t.Fatalf("run: %v, %d results", err, len(res))
 	}
@@ -299,14 +292,7 @@ func TestSyncStockSweepStartsAfterFirstChangedProduct(t *testing.T) {
 		return nil
 	}
 	e.clock.Advance(time.Minute)
-	d := Deps{
-		Store:  e.store,
-		ERP:    func(cazbling.Tenant) (cazbling.ERP, error) { return e.erp, nil },
-		Market: func(cazbling.Tenant) (cazbling.Marketplace, error) { return e.market, nil },
-		Now:    e.clock.Now,
-		Holder: "test",
-	}
-	res, err := Run(context.Background(), d, cazbling.FlowStock, Options{Tenants: []string{e.tenant.ID}}, SyncStock)
+	res, err := Run(context.Background(), e.deps(), cazbling.FlowStock, Options{Tenants: []string{e.tenant.ID}}, SyncStock)
 	if err != nil || len(res) != 1 || res[0].Status != cazbling.StatusOK {
 		t.Fatalf("sync-stock: %v %+v", err, res)
 	}

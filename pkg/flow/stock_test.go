@@ -68,14 +68,7 @@ func (e *stockEnv) run() Result {
 		}
 		e.links = nil
 	}
-	d := Deps{
-		Store:  e.store,
-		ERP:    func(cazbling.Tenant) (cazbling.ERP, error) { return e.erp, nil },
-		Market: func(cazbling.Tenant) (cazbling.Marketplace, error) { return e.market, nil },
-		Now:    e.clock.Now,
-		Holder: "test",
-	}
-	res, err := Run(context.Background(), d, cazbling.FlowStock, Options{Tenants: []string{e.tenant.ID}}, SweepStock)
+	res, err := Run(context.Background(), e.deps(), cazbling.FlowStock, Options{Tenants: []string{e.tenant.ID}}, SweepStock)
 	if err != nil {
 		e.t.Fatalf("run: %v", err)
 	}
@@ -83,6 +76,17 @@ func (e *stockEnv) run() Result {
 		e.t.Fatalf("run: %d results, want 1", len(res))
 	}
 	return res[0]
+}
+
+// deps wires the env's store and fakes for Run.
+func (e *stockEnv) deps() Deps {
+	return Deps{
+		Store:  e.store,
+		ERP:    func(cazbling.Tenant) (cazbling.ERP, error) { return e.erp, nil },
+		Market: func(cazbling.Tenant) (cazbling.Marketplace, error) { return e.market, nil },
+		Now:    e.clock.Now,
+		Holder: "test",
+	}
 }
 
 // link returns the stored link of sku.
