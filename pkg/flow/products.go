@@ -200,8 +200,8 @@ type chunk struct {
 // answer from a truncated one).
 const ListPageSize = 99
 
-// chunkSize is how many detail reads make a chunk: small, so that CaZco writes start
-// while the rest of the page is still being read from Bling.
+// chunkSize is the most detail reads a chunk holds: the writer commits once a chunk,
+// and a chunk goes to it sooner when it has nothing queued (walker.read).
 const chunkSize = 10
 
 // walker reads Bling pages and product details in one goroutine while another writes
@@ -218,9 +218,8 @@ type walker struct {
 	// askAll makes every SKU be looked up in Bling (full walks); otherwise a product
 	// whose SKU is linked to it, and not marked shared, is not asked again.
 	askAll bool
-	// begun is set once a chunk of read products went to the writer; ready, when set,
-	// is called then (and may be called again).
-	begun bool
+	// ready, when set, is called whenever read products go to the writer (SyncStock
+	// waits for the first).
 	ready func()
 	// market, when not nil, is the CaZco store as listed at the start of a full walk:
 	// SKU → product id, "" for a SKU listed more than once. A SKU without a link is
@@ -245,6 +244,7 @@ func (wk *walker) walk(ctx context.Context, start int,
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ch := make(chan chunk, 4)
+	idle := func() bool { return len(ch) == 0 } // nothing queued for the writer
 	send := func(c chunk) bool {
 		select {
 		case ch <- c:
@@ -261,7 +261,7 @@ func (wk *walker) walk(ctx context.Context, start int,
 				send(chunk{page: n, err: fmt.Errorf("list Bling products, page %d: %w", n, err)})
 				return
 			}
-			if err := wk.read(ctx, n, summaries, send); err != nil {
+			if err := wk.read(ctx, n, summaries, send, idle); err != nil {
 				send(chunk{page: n, err: err})
 				return
 			}
@@ -305,7 +305,7 @@ func (wk *walker) walk(ctx context.Context, start int,
 
 // read turns a page of summaries into items, sent in chunks as their details are
 // read: mapped, SKUs claimed, links found. Its error is one that stops the tenant.
-func (wk *walker) read(ctx context.Context, page int, summaries []cazbling.ERPProductSummary, send func(chunk) bool) error {
+func (wk *walker) read(ctx context.Context, page int, summaries []cazbling.ERPProductSummary, send func(chunk) bool, idle func() bool) error {
 	seen, err := wk.seenCurrent(ctx, summaries)
 	if err != nil {
 		return err
@@ -350,34 +350,28 @@ func (wk *walker) read(ctx context.Context, page int, summaries []cazbling.ERPPr
 		}
 		return nil
 	}
-	for len(toRead) > 0 {
-		// The walk's first chunk is one product, so that CaZco's first write waits
-		// for one detail read, not ten.
-		n := chunkSize
-		if !wk.begun {
-			n = 1
+	// A chunk goes to the writer when it holds chunkSize products, or earlier when the
+	// writer has nothing queued: CaZco's writes then follow the reads one by one instead
+	// of ten at a time, and when the reads end (or the walk starts) the writer is not
+	// left with a whole chunk to write alone.
+	var items []item
+	for i, s := range toRead {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		part := toRead[:min(n, len(toRead))]
-		toRead = toRead[len(part):]
-		var items []item
-		for _, s := range part {
-			if err := ctx.Err(); err != nil {
-				return err
+		full, err := wk.j.ERP.Product(ctx, s.ID)
+		switch {
+		case tenantLevel(err):
+			return fmt.Errorf("read Bling product %d: %w", s.ID, err)
+		case err != nil:
+			it := item{key: keyOf(s.SKU, s.ID), blingID: s.ID}
+			if retryable(err) {
+				it.retry = fmt.Errorf("read Bling product %d: %w", s.ID, err)
+			} else {
+				it.errMsg = fmt.Sprintf("could not read Bling product %d (SKU %s): %v", s.ID, s.SKU, err)
 			}
-			full, err := wk.j.ERP.Product(ctx, s.ID)
-			if tenantLevel(err) {
-				return fmt.Errorf("read Bling product %d: %w", s.ID, err)
-			}
-			if err != nil {
-				it := item{key: keyOf(s.SKU, s.ID), blingID: s.ID}
-				if retryable(err) {
-					it.retry = fmt.Errorf("read Bling product %d: %w", s.ID, err)
-				} else {
-					it.errMsg = fmt.Sprintf("could not read Bling product %d (SKU %s): %v", s.ID, s.SKU, err)
-				}
-				items = append(items, it)
-				continue
-			}
+			items = append(items, it)
+		default:
 			for _, m := range MapProduct(full) {
 				it := item{key: keyOf(m.Product.SKU, m.BlingID), blingID: m.BlingID, mapped: m, errMsg: m.Err}
 				if m.BlingID == s.ID {
@@ -386,24 +380,21 @@ func (wk *walker) read(ctx context.Context, page int, summaries []cazbling.ERPPr
 				items = append(items, it)
 			}
 		}
+		if len(items) < chunkSize && i < len(toRead)-1 && !idle() {
+			continue
+		}
 		if err := wk.linkAndClaim(ctx, items, owners); err != nil {
 			return err
 		}
 		if !send(chunk{page: page, items: items}) {
 			return ctx.Err()
 		}
-		wk.begin()
+		items = nil
+		if wk.ready != nil {
+			wk.ready()
+		}
 	}
 	return nil
-}
-
-// begin marks the walk's first products as handed to the writer, and tells whoever
-// waits for that (SyncStock's sweep).
-func (wk *walker) begin() {
-	wk.begun = true
-	if wk.ready != nil {
-		wk.ready()
-	}
 }
 
 // indexMarket lists the CaZco store once (100 products a call) into wk.market, so that
