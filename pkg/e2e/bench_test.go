@@ -374,6 +374,15 @@ func (e *env) benchActivate(b *testing.B, tn tenant) benchProc {
 	return e.benchRun(b, e.vars, e.activateArgs(tn, "-q")...)
 }
 
+// limitForMeasuredRun ends the unpaced set-up: the sandbox enforces CaZco's
+// cazcoRPM per key and Bling's 3/s per account from now on, and its counters start
+// from zero.
+func (e *env) limitForMeasuredRun(cazcoRPM int) {
+	e.sb.Cazco.SetRatePerMinute(cazcoRPM)
+	e.sb.Bling.SetRatePerSecond(blingPerSecond)
+	e.sb.ResetCounters()
+}
+
 // settleCazcoWindow waits until CaZco's fixed rate window, full of the set-up's
 // requests, has ended, so that the measured run starts with a fresh window.
 func settleCazcoWindow() { time.Sleep(61 * time.Second) }
@@ -544,9 +553,7 @@ func BenchmarkW1Activate2000(b *testing.B) {
 		tn := e.addTenant("w1")
 		c := e.benchSeed(b, tn, n, 1)
 		const rpm = 600
-		e.sb.Cazco.SetRatePerMinute(rpm)
-		e.sb.Bling.SetRatePerSecond(blingPerSecond)
-		e.sb.ResetCounters()
+		e.limitForMeasuredRun(rpm)
 
 		b.StartTimer()
 		proc := e.benchRun(b, measured("W1", e.realPacing("CAZBLING_CAZCO_RPM="+strconv.Itoa(rpm))), e.activateArgs(tn, "-q")...)
@@ -580,9 +587,7 @@ func BenchmarkW2Stock100of5000(b *testing.B) {
 		e.benchActivate(b, tn)
 		e.benchChange(b, tn, c, data, stock)
 		settleCazcoWindow()
-		e.sb.Cazco.SetRatePerMinute(cazcoPerMinute)
-		e.sb.Bling.SetRatePerSecond(blingPerSecond)
-		e.sb.ResetCounters()
+		e.limitForMeasuredRun(cazcoPerMinute)
 
 		b.StartTimer()
 		proc := e.benchRun(b, measured("W2", e.realPacing()), "sync-stock", "-q")
@@ -620,9 +625,7 @@ func BenchmarkW3Orders200(b *testing.B) {
 			}
 		}
 		settleCazcoWindow()
-		e.sb.Cazco.SetRatePerMinute(cazcoPerMinute)
-		e.sb.Bling.SetRatePerSecond(blingPerSecond)
-		e.sb.ResetCounters()
+		e.limitForMeasuredRun(cazcoPerMinute)
 
 		b.StartTimer()
 		proc := e.benchRun(b, measured("W3", e.realPacing()), "sync-orders", "-q")
@@ -671,9 +674,7 @@ func BenchmarkW4FiftyTenants(b *testing.B) {
 			e.benchChange(b, tn, cats[i], data, stock)
 		}
 		settleCazcoWindow()
-		e.sb.Cazco.SetRatePerMinute(cazcoPerMinute)
-		e.sb.Bling.SetRatePerSecond(blingPerSecond)
-		e.sb.ResetCounters()
+		e.limitForMeasuredRun(cazcoPerMinute)
 
 		b.StartTimer()
 		proc := e.benchRun(b, measured("W4", e.realPacing()), "sync-stock", "-q", "--concurrency", strconv.Itoa(tenants))
