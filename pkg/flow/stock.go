@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -212,16 +213,33 @@ func (s *stockSweep) drain(ctx context.Context) error {
 }
 
 // read asks Bling, in one call, for the balances in class of the first StockBatchSize
-// products of its queue. A product it answers for gets its quantity queued for CaZco
-// when it differs from the last one sent; one it leaves out moves to the queue of its
-// next class, or, asked in every class, gets a warning. A failed call that does not
-// stop the tenant leaves its products for the next run.
+// products of its queue. A call with room left asks too for products waiting in other
+// queues that are still to be asked in class: a product whose balance changed class
+// is then answered without a call of its own. A product the call answers for gets its
+// quantity queued for CaZco when it differs from the last one sent; one it leaves out
+// moves on to the queue of its next class, or, asked in every class, gets a warning.
+// A failed call that does not stop the tenant leaves its products for the next run.
 func (s *stockSweep) read(ctx context.Context, class cazbling.StockClass) error {
 	j := s.j
 	queue := s.queues[class]
 	n := min(len(queue), StockBatchSize)
 	batch := queue[:n:n]
 	s.queues[class] = queue[n:]
+	for _, other := range cazbling.StockClasses() {
+		if other == class {
+			continue
+		}
+		kept := s.queues[other][:0]
+		for _, r := range s.queues[other] {
+			if len(batch) < StockBatchSize && slices.Contains(r.classes, class) {
+				batch = append(batch, r)
+			} else {
+				kept = append(kept, r)
+			}
+		}
+		s.queues[other] = kept
+	}
+	n = len(batch)
 	ids := make([]int64, n)
 	for i, r := range batch {
 		ids[i] = r.link.BlingID
@@ -246,7 +264,8 @@ func (s *stockSweep) read(ctx context.Context, class cazbling.StockClass) error 
 		l := r.link
 		bal, ok := byID[l.BlingID]
 		if !ok {
-			if rest := r.classes[1:]; len(rest) > 0 {
+			rest := slices.DeleteFunc(slices.Clone(r.classes), func(c cazbling.StockClass) bool { return c == class })
+			if len(rest) > 0 {
 				s.queues[rest[0]] = append(s.queues[rest[0]], stockRead{link: l, classes: rest})
 				continue
 			}
