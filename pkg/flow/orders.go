@@ -780,31 +780,6 @@ func (s *orderSync) row(t *orderTask, action, status string, blingID int64, msg 
 	return e
 }
 
-// stopsTenant reports whether err stops the whole tenant's run rather than one order:
-// credentials refused, re-authorization needed, a rate or daily limit hit after the
-// client's own retries, or the run's context ended.
-func stopsTenant(ctx context.Context, err error) bool {
-	if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	switch cazbling.KindOf(err) {
-	case cazbling.KindUnauthorized, cazbling.KindForbidden, cazbling.KindInvalidGrant,
-		cazbling.KindDailyQuota, cazbling.KindRateLimited:
-		return true
-	}
-	return false
-}
-
-// refusedForGood reports whether Bling definitely refused a write (so nothing was
-// created), as opposed to a failure whose outcome is unknown.
-func refusedForGood(err error) bool {
-	switch cazbling.KindOf(err) {
-	case cazbling.KindValidation, cazbling.KindNotFound:
-		return true
-	}
-	return false
-}
-
 func joinIDs(ids []int64) string {
 	parts := make([]string, len(ids))
 	for i, id := range ids {

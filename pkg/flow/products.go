@@ -337,7 +337,7 @@ func (wk *walker) read(ctx context.Context, page int, summaries []cazbling.ERPPr
 	// Who else in Bling has these SKUs: one look-up for the page, before any write.
 	owners := map[string][]int64{}
 	if err := wk.lookUpOwners(ctx, wk.toAsk(ctx, toRead), owners); err != nil {
-		if tenantLevel(err) {
+		if stopsTenant(ctx, err) {
 			return err
 		}
 		// Bling could not say: nothing of this page is sent, all is left for later.
@@ -361,7 +361,7 @@ func (wk *walker) read(ctx context.Context, page int, summaries []cazbling.ERPPr
 		}
 		full, err := wk.j.ERP.Product(ctx, s.ID)
 		switch {
-		case tenantLevel(err):
+		case stopsTenant(ctx, err):
 			return fmt.Errorf("read Bling product %d: %w", s.ID, err)
 		case err != nil:
 			it := item{key: keyOf(s.SKU, s.ID), blingID: s.ID}
@@ -410,7 +410,7 @@ func (wk *walker) indexMarket(ctx context.Context) error {
 		return nil
 	}
 	fallBack := func(err error) error {
-		if tenantLevel(err) || ctx.Err() != nil {
+		if stopsTenant(ctx, err) {
 			return fmt.Errorf("list the CaZco store: %w", err)
 		}
 		j.Logger().Warn("could not list the CaZco store; looking each new SKU up instead", "err", err)
@@ -587,7 +587,7 @@ func (wk *walker) linkAndClaim(ctx context.Context, items []item, owners map[str
 		}
 	}
 	if err := wk.lookUpOwners(ctx, unasked, owners); err != nil {
-		if tenantLevel(err) {
+		if stopsTenant(ctx, err) {
 			return err
 		}
 		markRetry(err)
@@ -669,7 +669,7 @@ func (wk *walker) write(ctx context.Context, items []item) (cazbling.Batch, int,
 			link, e, err := wk.upsert(ctx, it)
 			entry = e
 			if err != nil {
-				if ctx.Err() != nil || tenantLevel(err) {
+				if stopsTenant(ctx, err) {
 					return b, retry, err
 				}
 				if retryable(err) {
@@ -783,29 +783,6 @@ func (wk *walker) upsert(ctx context.Context, it item) (cazbling.ProductLink, ca
 		return fail(fmt.Errorf("update CaZco product %s: %w", existing.ID, err))
 	}
 	return done(cazbling.ActionUpdated, "updated in CaZco (it was there already)")
-}
-
-// retryable reports whether an error is a passing fault worth trying on a later run,
-// rather than a refusal that needs someone to fix the data.
-func retryable(err error) bool {
-	if cazbling.IsRetryable(err) || errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	switch cazbling.KindOf(err) {
-	case cazbling.KindMalformed:
-		return true
-	}
-	return false
-}
-
-// tenantLevel reports whether an error stops the whole tenant rather than one item:
-// credentials refused, re-authorization needed, daily quota used up.
-func tenantLevel(err error) bool {
-	switch cazbling.KindOf(err) {
-	case cazbling.KindUnauthorized, cazbling.KindForbidden, cazbling.KindInvalidGrant, cazbling.KindDailyQuota:
-		return true
-	}
-	return false
 }
 
 func keyOf(sku string, blingID int64) string {

@@ -247,7 +247,7 @@ func (s *stockSweep) read(ctx context.Context, class cazbling.StockClass) error 
 	var b cazbling.Batch
 	balances, err := j.ERP.StockBalances(ctx, ids, class)
 	if err != nil {
-		if tenantLevel(err) || ctx.Err() != nil {
+		if stopsTenant(ctx, err) {
 			return fmt.Errorf("read Bling stock balances: %w", err)
 		}
 		for _, r := range batch {
@@ -358,17 +358,17 @@ func writeStock(ctx context.Context, j *Job, ps []pendingStock) error {
 				}
 				continue
 			}
-			if err := stockOutcome(j, p, err, &b); err != nil {
+			if err := stockOutcome(ctx, j, p, err, &b); err != nil {
 				return commitThen(ctx, j, b, err)
 			}
 		}
 		return j.Commit(ctx, b)
 	case err != nil:
-		if tenantLevel(err) || ctx.Err() != nil {
+		if stopsTenant(ctx, err) {
 			return fmt.Errorf("write CaZco stock: %w", err)
 		}
 		for _, p := range ps {
-			_ = stockOutcome(j, p, err, &b)
+			_ = stockOutcome(ctx, j, p, err, &b)
 		}
 		return j.Commit(ctx, b)
 	}
@@ -383,7 +383,7 @@ func writeStock(ctx context.Context, j *Job, ps []pendingStock) error {
 			b.Logs = append(b.Logs, stockEntry(p.link, ActionRetryLater, cazbling.StatusError,
 				"CaZco's stock batch answer left this SKU out; written again on the next run"))
 		case r.Status == "updated":
-			_ = stockOutcome(j, p, nil, &b)
+			_ = stockOutcome(ctx, j, p, nil, &b)
 		case r.Status == "not_found":
 			if err := recreate(ctx, j, p, &b); err != nil {
 				return commitThen(ctx, j, b, err)
@@ -402,7 +402,7 @@ func writeStock(ctx context.Context, j *Job, ps []pendingStock) error {
 
 // stockOutcome records the result of one stock write; its error is one that stops the
 // tenant.
-func stockOutcome(j *Job, p pendingStock, err error, b *cazbling.Batch) error {
+func stockOutcome(ctx context.Context, j *Job, p pendingStock, err error, b *cazbling.Batch) error {
 	switch {
 	case err == nil:
 		l := p.link
@@ -413,7 +413,7 @@ func stockOutcome(j *Job, p pendingStock, err error, b *cazbling.Batch) error {
 			status, msg = cazbling.StatusWarning, msg+"; "+p.note
 		}
 		b.Logs = append(b.Logs, stockEntry(p.link, cazbling.ActionStockSet, status, msg))
-	case tenantLevel(err):
+	case stopsTenant(ctx, err):
 		return fmt.Errorf("write CaZco stock: %w", err)
 	case retryable(err):
 		b.Logs = append(b.Logs, stockEntry(p.link, ActionRetryLater, cazbling.StatusError,
@@ -430,7 +430,7 @@ func stockOutcome(j *Job, p pendingStock, err error, b *cazbling.Batch) error {
 func recreate(ctx context.Context, j *Job, p pendingStock, b *cazbling.Batch) error {
 	full, err := j.ERP.Product(ctx, p.link.BlingID)
 	if err != nil {
-		if tenantLevel(err) {
+		if stopsTenant(ctx, err) {
 			return err
 		}
 		b.Logs = append(b.Logs, stockEntry(p.link, ActionRetryLater, cazbling.StatusError,
@@ -452,13 +452,13 @@ func recreate(ctx context.Context, j *Job, p pendingStock, b *cazbling.Batch) er
 	}
 	link, entry, err := newWalker(j).upsert(ctx, *it)
 	if err != nil {
-		return stockOutcome(j, p, err, b)
+		return stockOutcome(ctx, j, p, err, b)
 	}
 	entry.Message += " (CaZco no longer had it)"
 	b.Logs = append(b.Logs, entry)
 	b.ProductLinks = append(b.ProductLinks, link)
 	p.link = link
-	return stockOutcome(j, p, j.Market.SetStock(ctx, link.CazcoID, p.qty), b)
+	return stockOutcome(ctx, j, p, j.Market.SetStock(ctx, link.CazcoID, p.qty), b)
 }
 
 // commitThen records what was done, then returns err.

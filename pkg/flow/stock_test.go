@@ -297,6 +297,7 @@ func TestSweepStockReadErrors(t *testing.T) {
 		{name: "server error", kind: cazbling.KindServer, retryFailed: true},
 		{name: "validation error", kind: cazbling.KindValidation, retryFailed: true},
 		{name: "daily quota", kind: cazbling.KindDailyQuota, stops: true},
+		{name: "rate limit still hit after the client's retries", kind: cazbling.KindRateLimited, stops: true},
 		{name: "unauthorized", kind: cazbling.KindUnauthorized, stops: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
