@@ -22,8 +22,8 @@ type clients struct {
 	app        *App
 	store      cazbling.Store
 	http       *http.Client
-	blingIP    *rate.Limiter
-	blingToken *rate.Limiter
+	blingIP    *httpx.Window
+	blingToken *httpx.Window
 	stats      *apiStats
 
 	mu       sync.Mutex
@@ -45,13 +45,17 @@ func newClients(app *App, store cazbling.Store) *clients {
 		store: store,
 		http:  httpx.NewTransport(60 * time.Second),
 		// Bling blocks an IP for 600 requests in 10 s; stay well under it.
-		blingIP: httpx.PerSecond(app.BlingIPRate),
+		blingIP: httpx.NewWindow(int(app.BlingIPRate*blingIPSpan.Seconds()), blingIPSpan),
 		// ... and for 20 token calls a minute.
-		blingToken: httpx.PerWindow(18, time.Minute, 3),
+		blingToken: httpx.NewWindow(18, time.Minute),
 		stats:      newAPIStats(),
 		accounts:   map[string]*rate.Limiter{},
 	}
 }
+
+// blingIPSpan is the span of Bling's per-IP limit (600 requests in 10 s), over which
+// CAZBLING_BLING_IP_RATE is counted.
+const blingIPSpan = 10 * time.Second
 
 // accountLimiter is the pacing of one tenant's Bling account in this process.
 func (c *clients) accountLimiter(tenantID string) *rate.Limiter {
@@ -77,8 +81,8 @@ func (c *clients) blingOptions(t cazbling.Tenant, tokens bling.TokenStore) bling
 		Tokens:          tokens,
 		HTTP:            c.http,
 		AccountLimiter:  c.accountLimiter(t.ID),
-		GlobalLimiter:   c.blingIP,
-		TokenLimiter:    c.blingToken,
+		IPWindow:        c.blingIP,
+		TokenWindow:     c.blingToken,
 		InitialInterval: c.app.RetryBase,
 		Observe:         c.stats.observer("bling"),
 		Logger:          c.app.Logger.With("tenant", t.ID, "api", "bling"),

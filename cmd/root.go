@@ -85,7 +85,7 @@ type App struct {
 	// Tuning knobs, from the environment (README: "Tuning"); the defaults are the real
 	// APIs' limits.
 	BlingRate   float64       // requests/s per Bling account
-	BlingIPRate float64       // requests/s to Bling for the whole process
+	BlingIPRate float64       // requests/s to Bling for the whole process, counted over any 10 s
 	CazcoRPM    int           // requests/min per CaZco key
 	RetryBase   time.Duration // first backoff interval
 	Overlap     time.Duration
@@ -221,7 +221,7 @@ func (app *App) setup(cmd *cobra.Command) error {
 
 // tuning reads the knobs that tests, benchmarks and unusual accounts set.
 func (app *App) tuning(env func(string) string) error {
-	app.BlingRate, app.BlingIPRate, app.CazcoRPM = 2.8, 47, 60
+	app.BlingRate, app.BlingIPRate, app.CazcoRPM = 2.8, 49.5, 60
 	app.RetryBase, app.Overlap, app.Margin = 0, flow.DefaultOverlap, flow.DefaultMargin
 	for _, k := range []struct {
 		key string

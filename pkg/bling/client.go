@@ -63,10 +63,12 @@ type Options struct {
 	// AccountLimiter paces this account's calls (Bling allows 3 a second); default
 	// httpx.PerSecond(2.8).
 	AccountLimiter *rate.Limiter
-	// GlobalLimiter is the process-wide per-IP limit shared by all clients; may be nil.
-	GlobalLimiter *rate.Limiter
-	// TokenLimiter is the process-wide /oauth/token limit shared by all clients; may be nil.
-	TokenLimiter *rate.Limiter
+	// IPWindow is the process-wide per-IP limit shared by all clients (Bling blocks an
+	// IP for 600 requests in 10 s); nil is none.
+	IPWindow *httpx.Window
+	// TokenWindow is the process-wide /oauth/token limit shared by all clients (20
+	// calls a minute per IP); nil is none.
+	TokenWindow *httpx.Window
 	// MaxAttempts, InitialInterval and MaxInterval bound the retries (see httpx.Client).
 	MaxAttempts     int
 	InitialInterval time.Duration
@@ -142,10 +144,10 @@ func New(o Options) (*Client, error) {
 	}
 	c.api = &httpx.Client{
 		HTTP: o.HTTP,
-		// The process-wide limiter first, the account's last: a request delayed by
-		// the process's pace must still be spaced from the account's previous one
-		// when it leaves, or the account's requests bunch past 3 in a second.
-		Limiters:        []*rate.Limiter{o.GlobalLimiter, o.AccountLimiter},
+		// One gate: a request leaves when both the process's window and the
+		// account's pace allow it at once, so waiting for one never bunches the
+		// requests the other counts.
+		Limiters:        []httpx.Limiter{&httpx.Gate{Windows: []*httpx.Window{o.IPWindow}, Pacers: []*rate.Limiter{o.AccountLimiter}}},
 		MaxAttempts:     o.MaxAttempts,
 		InitialInterval: o.InitialInterval,
 		MaxInterval:     o.MaxInterval,

@@ -523,16 +523,23 @@ func TestAuthorizeURL(t *testing.T) {
 
 func TestLimitersAreWaitedOn(t *testing.T) {
 	closed := func() *rate.Limiter { return rate.NewLimiter(0, 0) } // every Wait fails at once
+	full := func() *httpx.Window { // its one slot used for the next hour
+		w := httpx.NewWindow(1, time.Hour)
+		if err := (&httpx.Gate{Windows: []*httpx.Window{w}}).Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
 	tests := []struct {
 		name          string
 		mod           func(o *Options)
 		wantAPI       int
 		wantTokenCall int
 	}{
-		{"global limiter holds API calls", func(o *Options) { o.GlobalLimiter = closed() }, 0, 0},
+		{"IP window holds API and token calls", func(o *Options) { o.IPWindow = full() }, 0, 0},
 		{"account limiter holds API calls", func(o *Options) { o.AccountLimiter = closed() }, 0, 1},
-		{"token limiter holds token calls", func(o *Options) { o.TokenLimiter = closed() }, 0, 0},
-		{"open limiters", func(o *Options) { o.GlobalLimiter, o.TokenLimiter = httpx.PerSecond(1000), httpx.PerSecond(1000) }, 1, 1},
+		{"token window holds token calls", func(o *Options) { o.TokenWindow = full() }, 0, 0},
+		{"open limits", func(o *Options) { o.IPWindow, o.TokenWindow = httpx.NewWindow(10, time.Second), httpx.NewWindow(10, time.Second) }, 1, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -545,7 +552,10 @@ func TestLimitersAreWaitedOn(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = c.Company(context.Background())
+			// A held call waits for its slot until the context ends.
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			_, err = c.Company(ctx)
 			if (err == nil) != (tt.wantAPI == 1) {
 				t.Errorf("err = %v", err)
 			}

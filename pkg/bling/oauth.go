@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/cazbling/cazbling/pkg/cazbling"
 	"github.com/cazbling/cazbling/pkg/httpx"
 )
@@ -79,7 +77,7 @@ func tokenCall(ctx context.Context, o Options, form url.Values, invalidGrant str
 	h.Set("User-Agent", userAgent)
 	hc := &httpx.Client{
 		HTTP:            o.httpClient(),
-		Limiters:        []*rate.Limiter{o.GlobalLimiter, o.TokenLimiter}, // the scarcer one last, as in NewClient
+		Limiters:        []httpx.Limiter{&httpx.Gate{Windows: []*httpx.Window{o.IPWindow, o.TokenWindow}}}, // the IP window first, as in New
 		MaxAttempts:     o.MaxAttempts,
 		InitialInterval: o.InitialInterval,
 		MaxInterval:     o.MaxInterval,

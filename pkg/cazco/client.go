@@ -18,7 +18,6 @@ import (
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
 	"github.com/cazbling/cazbling/pkg/httpx"
-	"golang.org/x/time/rate"
 )
 
 var _ cazbling.Marketplace = (*Client)(nil)
@@ -27,7 +26,7 @@ const (
 	apiName = "cazco"
 
 	defaultRatePerMinute   = 60
-	rateShare              = 0.95 // pace at this share of the allowed rate
+	rateShare              = 0.95 // use this share of the allowance, for the server's clock skew
 	defaultMaxAttempts     = 6
 	defaultInitialInterval = time.Second
 	defaultMaxInterval     = 60 * time.Second
@@ -57,7 +56,8 @@ type Options struct {
 	APIKey string
 	// HTTP sends the requests; nil means httpx.NewTransport(60 s).
 	HTTP *http.Client
-	// RatePerMinute is the key's request allowance; the client paces at 95% of it.
+	// RatePerMinute is the key's request allowance; the client sends at most 95% of it
+	// in any minute.
 	// Zero means 60; negative means no pacing (tests against a local sandbox).
 	RatePerMinute int
 	// ExtraHeaders are sent on every request (e.g. Url-Store). They cannot replace the
@@ -136,6 +136,10 @@ func New(o Options) (*Client, error) {
 	if perMinute == 0 {
 		perMinute = defaultRatePerMinute
 	}
+	var window *httpx.Window // nil: no pacing
+	if perMinute > 0 {
+		window = httpx.NewWindow(max(1, int(rateShare*float64(perMinute))), time.Minute)
+	}
 	hc := o.HTTP
 	if hc == nil {
 		hc = httpx.NewTransport(60 * time.Second)
@@ -163,8 +167,10 @@ func New(o Options) (*Client, error) {
 	}
 	c.log = slog.New(scrubHandler{next: logger.Handler(), secret: o.APIKey})
 	c.transport = &httpx.Client{
-		HTTP:            hc,
-		Limiters:        []*rate.Limiter{httpx.PerSecond(rateShare * float64(perMinute) / 60)},
+		HTTP: hc,
+		// CaZco counts requests per minute (X-RateLimit-Limit/-Remaining): a run may
+		// spend a minute's allowance as fast as it has work, not only evenly.
+		Limiters:        []httpx.Limiter{&httpx.Gate{Windows: []*httpx.Window{window}}},
 		MaxAttempts:     orDefault(o.MaxAttempts, defaultMaxAttempts),
 		InitialInterval: orDefaultDuration(o.InitialInterval, defaultInitialInterval),
 		MaxInterval:     orDefaultDuration(o.MaxInterval, defaultMaxInterval),

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/httpx"
 	"github.com/shopspring/decimal"
 )
 
@@ -400,18 +401,32 @@ func TestConcurrencyLimit(t *testing.T) {
 }
 
 func TestPacing(t *testing.T) {
-	// At the default 60 a minute the client paces at 0.95 a second: the limiter,
-	// not the server, must space two calls. Only the limiter's setting is checked, so
-	// the test costs no wall time.
-	c, err := New(Options{BaseURL: "https://s623.cazco.link/api/v1/seller", APIKey: testKey})
-	if err != nil {
-		t.Fatal(err)
+	// At the default 60 a minute the client sends at most 57 in any minute, as fast
+	// as it has work; negative turns pacing off. Only the settings are checked (the
+	// window itself is tested in httpx), so the test costs no wall time.
+	tests := []struct {
+		perMinute int
+		want      string
+	}{
+		{0, "57 per 1m0s"},
+		{600, "570 per 1m0s"},
+		{1, "1 per 1m0s"},
+		{-1, "unlimited"},
 	}
-	l := c.transport.Limiters[0]
-	if got := float64(l.Limit()); got < 0.949 || got > 0.951 || l.Burst() != 1 {
-		t.Errorf("limiter %v/s burst %d, want 0.95/s burst 1", got, l.Burst())
-	}
-	if c.transport.MaxAttempts != 6 || c.transport.InitialInterval != time.Second || c.transport.MaxInterval != time.Minute {
-		t.Errorf("backoff %d tries, %v..%v; want 6, 1s..1m", c.transport.MaxAttempts, c.transport.InitialInterval, c.transport.MaxInterval)
+	for _, tt := range tests {
+		c, err := New(Options{BaseURL: "https://s623.cazco.link/api/v1/seller", APIKey: testKey, RatePerMinute: tt.perMinute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, ok := c.transport.Limiters[0].(*httpx.Gate)
+		if !ok || len(g.Windows) != 1 || len(g.Pacers) != 0 {
+			t.Fatalf("RatePerMinute %d: limiters %#v, want one gate with one window", tt.perMinute, c.transport.Limiters)
+		}
+		if got := g.Windows[0].String(); got != tt.want {
+			t.Errorf("RatePerMinute %d: window %s, want %s", tt.perMinute, got, tt.want)
+		}
+		if c.transport.MaxAttempts != 6 || c.transport.InitialInterval != time.Second || c.transport.MaxInterval != time.Minute {
+			t.Errorf("backoff %d tries, %v..%v; want 6, 1s..1m", c.transport.MaxAttempts, c.transport.InitialInterval, c.transport.MaxInterval)
+		}
 	}
 }

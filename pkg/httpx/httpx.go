@@ -1,5 +1,5 @@
 // Package httpx holds the transport pieces the API clients share: pacing with
-// golang.org/x/time/rate limiters, bounded retries with exponential backoff and jitter
+// golang.org/x/time/rate limiters and sliding windows (Gate), bounded retries with exponential backoff and jitter
 // (cenkalti/backoff), and redaction of secrets in anything that may be logged.
 package httpx
 
@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
-	"golang.org/x/time/rate"
 )
 
 // MaxBody is the largest response body read; anything larger is an error, not an
@@ -56,11 +55,10 @@ type Classifier func(resp *Response) Verdict
 // Client sends Requests with pacing and bounded retries.
 type Client struct {
 	HTTP *http.Client
-	// Limiters are all waited for, in order, before every attempt (e.g. the
-	// process-wide per-IP limit, then the account's own). Waiting for one can delay
-	// the request past the pace of the ones before it, never of the last: put the
-	// limit that must hold at the server to the request's own spacing last.
-	Limiters []*rate.Limiter
+	// Limiters are all waited for, in order, before every attempt. Waiting for one
+	// can delay the request past the ones before it: limits that must all hold at
+	// the instant the request leaves go in one Gate.
+	Limiters []Limiter
 	// MaxAttempts bounds the tries of one call (default 5).
 	MaxAttempts int
 	// InitialInterval and MaxInterval shape the exponential backoff (defaults 500 ms, 30 s).
