@@ -74,7 +74,7 @@ more (warning, skipped, error).
   cazbling logs --run 1234 -o csv > run-1234.csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.Out, opts.Err, opts.Store, opts.Now, opts.Tenants = app.IO.Out, app.IO.Err, app.Store, app.Now, app.Tenants
+			opts.Out, opts.Err, opts.Store, opts.Now, opts.Tenants = app.IO.Out, app.IO.Err, app.StoreForReading, app.Now, app.Tenants
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}

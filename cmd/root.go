@@ -276,6 +276,17 @@ func newLogger(w io.Writer, format, level string, quiet bool) (*slog.Logger, err
 
 // Store opens the store once per command.
 func (app *App) Store(ctx context.Context) (*sqlite.Store, error) {
+	return app.openStore(ctx, false)
+}
+
+// StoreForReading opens the store for a command that only reads (logs, tenants,
+// tenants show): as Store does, or, when the file cannot be written (read-only
+// media, another user's file), read-only, so that it can still be inspected.
+func (app *App) StoreForReading(ctx context.Context) (*sqlite.Store, error) {
+	return app.openStore(ctx, true)
+}
+
+func (app *App) openStore(ctx context.Context, readOnlyFallback bool) (*sqlite.Store, error) {
 	if app.store != nil {
 		return app.store, nil
 	}
@@ -292,6 +303,20 @@ func (app *App) Store(ctx context.Context) (*sqlite.Store, error) {
 		return nil, usageErr("secrets key: %v", err)
 	}
 	s, err := sqlite.Open(ctx, sqlite.Options{Path: path, Key: key, Now: app.Now})
+	if err != nil && readOnlyFallback && sqlite.NotWritable(err) {
+		var roErr error
+		if s, roErr = sqlite.Open(ctx, sqlite.Options{Path: path, Key: key, Now: app.Now, ReadOnly: true}); roErr == nil {
+			if app.Logger != nil {
+				app.Logger.Debug("the store cannot be written; opened it read-only", "db", path, "err", err)
+			}
+			err = nil
+		} else {
+			err = roErr
+		}
+	}
+	if err != nil && !readOnlyFallback && sqlite.NotWritable(err) {
+		return nil, usageErr("%v; this command writes to the store: run it where the store can be written (check the mount and the file's owner); `logs` and `tenants` can read it as it is", err)
+	}
 	if err != nil {
 		return nil, usageErr("open store: %v", err)
 	}

@@ -32,8 +32,9 @@ type TenantsOptions struct {
 // NewTenantsCmd builds `cazbling tenants` and its subcommands show, deactivate and
 // reactivate.
 func NewTenantsCmd(app *App) *cobra.Command {
+	// list and show only read: they work on a store that cannot be written.
 	fill := func(o *TenantsOptions) {
-		o.Out, o.Store, o.Now, o.Tenants = app.IO.Out, app.Store, app.Now, app.Tenants
+		o.Out, o.Store, o.Now, o.Tenants = app.IO.Out, app.StoreForReading, app.Now, app.Tenants
 	}
 	list := &TenantsOptions{}
 	c := &cobra.Command{
@@ -79,7 +80,7 @@ skip the tenant until 'tenants reactivate ID'.`,
 			Args:  tenantArg(name),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				fill(opts)
-				opts.ID = args[0]
+				opts.Store, opts.ID = app.Store, args[0]
 				return tenantStatusRun(cmd.Context(), opts, to)
 			},
 		}

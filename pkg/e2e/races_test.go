@@ -302,15 +302,28 @@ func readOnlyRun(t *testing.T, e *env, dir string) string {
 		}()
 		return check(e.run("sync-stock"), "mode 0500 folder, 0400 files")
 	}
+	r, ok := runOnReadOnlyMount(t, e, dir, "sync-stock")
+	if !ok {
+		return ""
+	}
+	return check(r, "read-only bind mount")
+}
+
+// runOnReadOnlyMount runs the binary with args in a private mount namespace where dir
+// is bind-mounted read-only (root ignores file modes), so nothing outside the run
+// sees the mount. ok is false, and the reason logged, where the system allows no
+// private mount.
+func runOnReadOnlyMount(t *testing.T, e *env, dir string, args ...string) (r result, ok bool) {
+	t.Helper()
 	unshare, err := exec.LookPath("unshare")
 	if err != nil {
 		t.Logf("read-only store not simulated: running as root without unshare(1)")
-		return ""
+		return result{}, false
 	}
 	script := `mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" || exit 97; shift; exec "$@"`
-	cmd := e.command(t.Context(), "sync-stock")
+	cmd := e.command(t.Context(), args...)
 	cmd.Path = unshare
-	cmd.Args = []string{"unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", dir, binary, "sync-stock"}
+	cmd.Args = append([]string{"unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", dir, binary}, args...)
 	out, errb := &strings.Builder{}, &strings.Builder{}
 	cmd.Stdout, cmd.Stderr = out, errb
 	code := 0
@@ -323,7 +336,7 @@ func readOnlyRun(t *testing.T, e *env, dir string) string {
 	}
 	if code == 97 || strings.Contains(errb.String(), "unshare failed") || strings.Contains(errb.String(), "Operation not permitted") {
 		t.Logf("read-only store not simulated: this system allows no private mount (%s)", strings.TrimSpace(errb.String()))
-		return ""
+		return result{}, false
 	}
-	return check(result{code: code, stdout: out.String(), stderr: errb.String()}, "read-only bind mount")
+	return result{code: code, stdout: out.String(), stderr: errb.String()}, true
 }

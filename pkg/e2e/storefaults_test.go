@@ -369,3 +369,44 @@ func sameShow(t *testing.T, a, b string) bool {
 	}
 	return pick(a) == pick(b)
 }
+
+// TestE2EReadOnlyStoreIsReadable puts an activated tenant's store on a read-only
+// mount: `logs`, `tenants` and `tenants show` read it as it is, and the commands that
+// write refuse with exit 2 and say what to do. It needs a private mount (root, unshare);
+// elsewhere it is skipped.
+func TestE2EReadOnlyStoreIsReadable(t *testing.T) {
+	e := newEnv(t)
+	tn := e.addTenant("ro-shop")
+	e.seedCatalogue(tn, 3, func(int) int64 { return 5 })
+	e.mustRun(0, e.activateArgs(tn)...)
+	dir := filepath.Join(e.dir, "store")
+	ro := func(want int, args ...string) result {
+		t.Helper()
+		r, ok := runOnReadOnlyMount(t, e, dir, args...)
+		if !ok {
+			t.Skip("no private read-only mount on this system")
+		}
+		if r.code != want {
+			t.Fatalf("cazbling %s on a read-only store: want exit %d, got:\n%s", strings.Join(args, " "), want, r)
+		}
+		return r
+	}
+
+	if r := ro(0, "tenants"); !strings.Contains(r.stdout, "ro-shop") {
+		t.Errorf("tenants does not list ro-shop:\n%s", r)
+	}
+	if r := ro(0, "tenants", "show", "ro-shop"); !strings.Contains(r.stdout, "ro-shop") {
+		t.Errorf("tenants show does not show ro-shop:\n%s", r)
+	}
+	r := ro(0, "logs", "--limit", "0", "-o", "json")
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) < 3 {
+		t.Errorf("logs: %d rows (%v), want the activation's rows:\n%s", len(rows), err, r)
+	}
+	for _, args := range [][]string{{"sync-stock"}, {"tenants", "deactivate", "ro-shop"}, {"logs", "prune", "--older-than", "1d"}} {
+		r := ro(2, args...)
+		if !strings.Contains(r.stderr, "read-only file system") || !strings.Contains(r.stderr, "run it where the store can be written") {
+			t.Errorf("cazbling %s: stderr does not say the store cannot be written and what to do:\n%s", strings.Join(args, " "), r)
+		}
+	}
+}

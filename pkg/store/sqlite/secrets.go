@@ -204,6 +204,14 @@ func (s *Store) checkKey(ctx context.Context) error {
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("read key check: %w", err)
 	}
+	if s.readOnly {
+		// Nothing can be written: a store never checked has no secrets to read yet;
+		// a failed check is a wrong key.
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		return s.storeKeyErr()
+	}
 	wrongKey := false
 	err = s.inTx(ctx, "write key check", func(tx *sql.Tx) error {
 		var current []byte
@@ -234,8 +242,13 @@ func (s *Store) checkKey(ctx context.Context) error {
 		return err
 	})
 	if wrongKey {
-		return fmt.Errorf("the secrets key does not match store %s (was %s.key deleted or CAZBLING_KEY changed?): %w; set the key the store was created with",
-			s.path, s.path, cazbling.ErrWrongKey)
+		return s.storeKeyErr()
 	}
 	return err
+}
+
+// storeKeyErr is the error for a key that does not open the store's key check.
+func (s *Store) storeKeyErr() error {
+	return fmt.Errorf("the secrets key does not match store %s (was %s.key deleted or CAZBLING_KEY changed?): %w; set the key the store was created with",
+		s.path, s.path, cazbling.ErrWrongKey)
 }

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -46,15 +47,20 @@ type Options struct {
 	// BusyTimeout bounds the wait for a lock held by another connection or process;
 	// 0 means DefaultBusyTimeout.
 	BusyTimeout time.Duration
+	// ReadOnly opens an existing store for reading only (a copy on read-only media,
+	// a file the user may not write): nothing is created, migrated or written, and a
+	// store whose schema is older than this cazbling is refused.
+	ReadOnly bool
 }
 
 // Store is a cazbling.Store backed by one SQLite file. It is safe for concurrent use,
 // and several Stores (in one process or many) may share a file.
 type Store struct {
-	db      *sql.DB
-	path    string
-	secrets *secretBox
-	now     func() time.Time
+	db       *sql.DB
+	path     string
+	secrets  *secretBox
+	now      func() time.Time
+	readOnly bool
 }
 
 // Open opens the store at opts.Path, creating the file (mode 0600) and its folder
@@ -72,34 +78,52 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if err := createFile(path); err != nil {
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("open store %s for reading: %w", path, err)
+		}
+	} else if err := createFile(path); err != nil {
 		return nil, err
 	}
 	busy := opts.BusyTimeout
 	if busy <= 0 {
 		busy = DefaultBusyTimeout
 	}
-	db, err := sql.Open("sqlite3", dsn(path, busy))
-	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+	// On read-only media SQLite cannot make the WAL's shared-memory file; the file
+	// is then read as it is (immutable: nothing else can be writing it either).
+	modes := []string{""}
+	if opts.ReadOnly {
+		modes = []string{"ro", "ro-immutable"}
 	}
-	s := &Store{db: db, path: path, secrets: box, now: opts.Now}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if err := s.setUp(ctx); err != nil {
+	var openErr error
+	for _, mode := range modes {
+		db, err := sql.Open("sqlite3", dsn(path, busy, mode))
+		if err != nil {
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+		s := &Store{db: db, path: path, secrets: box, now: opts.Now, readOnly: opts.ReadOnly}
+		if s.now == nil {
+			s.now = time.Now
+		}
+		if openErr = s.setUp(ctx); openErr == nil {
+			return s, nil
+		}
 		db.Close()
-		return nil, err
 	}
-	return s, nil
+	return nil, openErr
 }
 
-// setUp checks the file is a database, migrates it and checks the key.
+// setUp checks the file is a database, migrates it (or, read-only, checks that it
+// needs no migration) and checks the key.
 func (s *Store) setUp(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
 		return s.openErr(err)
 	}
-	if err := s.migrate(ctx); err != nil {
+	if s.readOnly {
+		if err := s.checkSchema(ctx); err != nil {
+			return s.openErr(err)
+		}
+	} else if err := s.migrate(ctx); err != nil {
 		return s.openErr(err)
 	}
 	if err := s.checkKey(ctx); err != nil {
@@ -137,13 +161,32 @@ func createFile(path string) error {
 // dsn builds a file: URI, so any character in the path is safe, with the driver's
 // per-connection settings. WAL mode is persistent in the file; migrate sets it once
 // the file is known to be ours, so that a foreign file is never converted.
-func dsn(path string, busy time.Duration) string {
+//
+// mode "ro" opens the file read-only; "ro-immutable" also tells SQLite that nothing
+// changes the file, so that it needs no lock or shared-memory file beside it.
+func dsn(path string, busy time.Duration, mode string) string {
 	q := url.Values{}
 	q.Set("_foreign_keys", "on")
 	q.Set("_busy_timeout", strconv.FormatInt(busy.Milliseconds(), 10))
 	q.Set("_txlock", "immediate")
+	switch mode {
+	case "ro":
+		q.Set("mode", "ro")
+	case "ro-immutable":
+		q.Set("mode", "ro")
+		q.Set("immutable", "1")
+	}
 	u := url.URL{Path: filepath.ToSlash(path)}
 	return "file:" + u.EscapedPath() + "?" + q.Encode()
+}
+
+// NotWritable reports whether an error from Open means that the store's file or folder
+// cannot be written (read-only media, permissions), so that opening it with
+// Options.ReadOnly may still work.
+func NotWritable(err error) bool {
+	var se sqlite3.Error
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) ||
+		errors.As(err, &se) && (se.Code == sqlite3.ErrReadonly || se.Code == sqlite3.ErrPerm || se.Code == sqlite3.ErrCantOpen)
 }
 
 // openErr turns a failure at open into a message a user can act on.
@@ -247,6 +290,28 @@ func SchemaVersion() int {
 
 // migrate applies the migrations the file lacks, each in its own transaction.
 // PRAGMA user_version records the schema version; an up-to-date file is only read.
+// checkSchema refuses, for a read-only open, a file that is not a cazbling store or
+// whose schema is not the one this cazbling knows.
+func (s *Store) checkSchema(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	version, err := userVersion(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	switch {
+	case version == 0:
+		return fmt.Errorf("%w: it has no cazbling schema", errForeignDatabase)
+	case version > len(ms):
+		return fmt.Errorf("schema version %d is newer than this cazbling knows (%d); upgrade cazbling", version, len(ms))
+	case version < len(ms):
+		return fmt.Errorf("schema version %d is older than this cazbling's (%d) and the store cannot be written to upgrade it; run cazbling once where the store is writable", version, len(ms))
+	}
+	return nil
+}
+
 func (s *Store) migrate(ctx context.Context) error {
 	ms, err := migrations()
 	if err != nil {

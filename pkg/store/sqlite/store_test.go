@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -672,5 +673,73 @@ func TestFullDiskNamesPath(t *testing.T) {
 	}
 	if logs, _ := s.Logs(ctx, cazbling.LogFilter{}); len(logs) != 0 {
 		t.Errorf("%d rows of a failed batch were saved", len(logs))
+	}
+}
+
+// TestReadOnlyOpen opens a store with Options.ReadOnly: it reads what is there and
+// writes nothing; a missing file, an older schema or a wrong key is refused.
+func TestReadOnlyOpen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "store.db")
+	s := openAt(t, path, testKey(1), nil)
+	addTenant(t, s, "loja-ro")
+	s.Close()
+	sum := func() [32]byte {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sha256.Sum256(b)
+	}
+	before := sum()
+
+	ro, err := Open(ctx, Options{Path: path, Key: testKey(1), ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ro.Tenant(ctx, "loja-ro"); err != nil {
+		t.Errorf("read a tenant: %v", err)
+	}
+	err = ro.UpsertTenant(ctx, cazbling.Tenant{ID: "other", BlingURL: "https://bling.test", CazcoURL: "https://cazco.test"}, nil)
+	if err == nil || !NotWritable(err) {
+		t.Errorf("write through a read-only store: err = %v, want one NotWritable reports", err)
+	}
+	ro.Close()
+	if sum() != before {
+		t.Error("the read-only open changed the file")
+	}
+
+	tests := []struct {
+		name string
+		prep func(t *testing.T) string // returns the path to open
+		key  []byte
+		says string
+	}{
+		{"missing file", func(t *testing.T) string { return filepath.Join(t.TempDir(), "none.db") }, testKey(1), "no such file"},
+		{"wrong key", func(*testing.T) string { return path }, testKey(2), "does not match"},
+		{"older schema", func(t *testing.T) string {
+			old := filepath.Join(t.TempDir(), "old.db")
+			openAt(t, old, testKey(1), nil).Close()
+			db := rawDB(t, old)
+			if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion()-1)); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			return old
+		}, testKey(1), "older than this cazbling's"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := tt.prep(t)
+			_, err := Open(ctx, Options{Path: p, Key: tt.key, ReadOnly: true})
+			if err == nil || !strings.Contains(err.Error(), tt.says) {
+				t.Fatalf("err = %v, want one saying %q", err, tt.says)
+			}
+			if tt.name == "missing file" {
+				if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("a read-only open created %s", p)
+				}
+			}
+		})
 	}
 }
