@@ -288,41 +288,44 @@ func SchemaVersion() int {
 	return len(ms)
 }
 
-// migrate applies the migrations the file lacks, each in its own transaction.
-// PRAGMA user_version records the schema version; an up-to-date file is only read.
-// checkSchema refuses, for a read-only open, a file that is not a cazbling store or
-// whose schema is not the one this cazbling knows.
-func (s *Store) checkSchema(ctx context.Context) error {
+// schemaVersion returns the file's schema version (PRAGMA user_version) and the
+// migrations this cazbling knows, refusing a file newer than those.
+func (s *Store) schemaVersion(ctx context.Context) (int, []migration, error) {
 	ms, err := migrations()
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	version, err := userVersion(ctx, s.db)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
+	if version > len(ms) {
+		return 0, nil, fmt.Errorf("schema version %d is newer than this cazbling knows (%d); upgrade cazbling", version, len(ms))
+	}
+	return version, ms, nil
+}
+
+// checkSchema refuses, for a read-only open, a file that is not a cazbling store or
+// whose schema is not the one this cazbling knows.
+func (s *Store) checkSchema(ctx context.Context) error {
+	version, ms, err := s.schemaVersion(ctx)
 	switch {
+	case err != nil:
+		return err
 	case version == 0:
 		return fmt.Errorf("%w: it has no cazbling schema", errForeignDatabase)
-	case version > len(ms):
-		return fmt.Errorf("schema version %d is newer than this cazbling knows (%d); upgrade cazbling", version, len(ms))
 	case version < len(ms):
 		return fmt.Errorf("schema version %d is older than this cazbling's (%d) and the store cannot be written to upgrade it; run cazbling once where the store is writable", version, len(ms))
 	}
 	return nil
 }
 
+// migrate applies the migrations the file lacks, each in its own transaction.
+// PRAGMA user_version records the schema version; an up-to-date file is only read.
 func (s *Store) migrate(ctx context.Context) error {
-	ms, err := migrations()
+	version, ms, err := s.schemaVersion(ctx)
 	if err != nil {
 		return err
-	}
-	version, err := userVersion(ctx, s.db)
-	if err != nil {
-		return err
-	}
-	if version > len(ms) {
-		return fmt.Errorf("schema version %d is newer than this cazbling knows (%d); upgrade cazbling", version, len(ms))
 	}
 	if version == 0 {
 		// A database of some other program must not be written into.
