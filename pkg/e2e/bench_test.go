@@ -528,7 +528,7 @@ func (r benchReport) report(b *testing.B) {
 	b.ReportMetric(float64(r.proc.maxRSSKiB)/1024, "rss-MB")
 }
 
-const realPacingNote = "binary defaults (Bling 2.8/s per account and CAZBLING_BLING_IP_RATE's default per process; CaZco 95% of 60/min per key); " +
+const realPacingNote = "binary defaults (Bling 2.8/s per account, and per process at most CAZBLING_BLING_IP_RATE's default × 10 in any 10 s; CaZco at most 95% of 60 in any minute per key); " +
 	"sandbox enforces CaZco's 60/min per key and Bling's 3/s per account (the process-wide peaks are reported)"
 
 // ---------------------------------------------------------------- workloads
