@@ -523,7 +523,8 @@ func TestAuthorizeURL(t *testing.T) {
 
 func TestLimitersAreWaitedOn(t *testing.T) {
 	closed := func() *rate.Limiter { return rate.NewLimiter(0, 0) } // every Wait fails at once
-	full := func() *httpx.Window { // its one slot used for the next hour
+	// full is a window whose one slot is used for the next hour.
+	full := func() *httpx.Window {
 		w := httpx.NewWindow(1, time.Hour)
 		if err := (&httpx.Gate{Windows: []*httpx.Window{w}}).Wait(context.Background()); err != nil {
 			t.Fatal(err)
@@ -539,7 +540,9 @@ func TestLimitersAreWaitedOn(t *testing.T) {
 		{"IP window holds API and token calls", func(o *Options) { o.IPWindow = full() }, 0, 0},
 		{"account limiter holds API calls", func(o *Options) { o.AccountLimiter = closed() }, 0, 1},
 		{"token window holds token calls", func(o *Options) { o.TokenWindow = full() }, 0, 0},
-		{"open limits", func(o *Options) { o.IPWindow, o.TokenWindow = httpx.NewWindow(10, time.Second), httpx.NewWindow(10, time.Second) }, 1, 1},
+		{"open limits", func(o *Options) {
+			o.IPWindow, o.TokenWindow = httpx.NewWindow(10, time.Second), httpx.NewWindow(10, time.Second)
+		}, 1, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
