@@ -14,11 +14,13 @@ import (
 
 // stopsTenant reports whether err ends the tenant's run rather than failing one item:
 // the run's context ended (deadline, signal, lost lease), the credentials were refused
-// or need re-authorization, or a rate or daily limit still holds after the client's
-// own retries (going on would only draw more refusals). What the run has not done is
-// left for the next run.
+// or need re-authorization, a rate or daily limit still holds after the client's own
+// retries (going on would only draw more refusals), or a request got no answer in
+// time even after those retries (the API is down or overloaded: going on would spend
+// the run waiting, up to a minute a request). What the run has not done is left for
+// the next run.
 func stopsTenant(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || timedOut(err) {
 		return true
 	}
 	switch cazbling.KindOf(err) {
@@ -27,6 +29,13 @@ func stopsTenant(ctx context.Context, err error) bool {
 		return true
 	}
 	return false
+}
+
+// timedOut reports whether a request got no answer in time: an error in the chain
+// says so (the transport's NetworkError, the net errors it wraps).
+func timedOut(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &t) && t.Timeout()
 }
 
 // refusedForGood reports whether the API definitely refused a request (so a write

@@ -15,7 +15,9 @@ func TestErrorClassifiers(t *testing.T) {
 	apiErr := func(k cazbling.ErrorKind) error {
 		return fmt.Errorf("read Bling product 7: %w", &cazbling.APIError{API: "bling", Kind: k, Status: 400})
 	}
-	timeout := fmt.Errorf("GET /produtos/7: %w", context.DeadlineExceeded) // a request's own timeout
+	timeout := fmt.Errorf("GET /produtos/7: %w", context.DeadlineExceeded) // the client's own timeout
+	headerTimeout := &cazbling.APIError{API: "bling", Kind: cazbling.KindNetwork, Err: timeoutErr{}}
+	refused := &cazbling.APIError{API: "bling", Kind: cazbling.KindNetwork, Err: errors.New("connection refused")}
 	tests := []struct {
 		name                    string
 		err                     error
@@ -31,7 +33,9 @@ func TestErrorClassifiers(t *testing.T) {
 		{"not found", apiErr(cazbling.KindNotFound), false, false, true, false},
 		{"server error", apiErr(cazbling.KindServer), false, false, false, true},
 		{"malformed answer", apiErr(cazbling.KindMalformed), false, false, false, true},
-		{"request timeout, run still going", timeout, false, false, false, true},
+		{"request timeout after the client's retries", timeout, false, true, false, true},
+		{"no response headers in time", headerTimeout, false, true, false, true},
+		{"connection refused after the client's retries", refused, false, false, false, true},
 		{"any error once the run ended", errors.New("boom"), true, true, false, false},
 	}
 	for _, tt := range tests {
@@ -53,3 +57,9 @@ func TestErrorClassifiers(t *testing.T) {
 		})
 	}
 }
+
+// timeoutErr is a transport error that says it timed out, as net/http's do.
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string { return "timeout awaiting response headers" }
+func (timeoutErr) Timeout() bool { return true }

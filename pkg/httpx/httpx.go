@@ -118,6 +118,13 @@ func (e *NetworkError) Error() string {
 
 func (e *NetworkError) Unwrap() error { return e.Err }
 
+// Timeout reports whether the call got no answer in time (the client's or the
+// transport's timeout), as opposed to a refused or broken connection.
+func (e *NetworkError) Timeout() bool {
+	var t interface{ Timeout() bool }
+	return errors.Is(e.Err, context.DeadlineExceeded) || errors.As(e.Err, &t) && t.Timeout()
+}
+
 // Do sends req, retrying as the Classifier and req.Idempotent allow, and returns the
 // last answer. An HTTP error status is not a Go error: the caller decodes it. The error
 // is a *NetworkError when no answer came, or the context's error.

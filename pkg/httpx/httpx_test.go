@@ -105,6 +105,9 @@ func TestDoNetworkError(t *testing.T) {
 		if !errors.As(err, &ne) {
 			t.Fatalf("idempotent=%v: error %v, want *NetworkError", idem, err)
 		}
+		if ne.Timeout() {
+			t.Errorf("a refused connection reported as a timeout: %v", err)
+		}
 		if strings.Contains(err.Error(), "SECRET123") {
 			t.Errorf("error leaks a token: %v", err)
 		}
@@ -114,6 +117,32 @@ func TestDoNetworkError(t *testing.T) {
 		}
 		if len(rs.waits) != wantWaits {
 			t.Errorf("idempotent=%v: %d retries, want %d", idem, len(rs.waits), wantWaits)
+		}
+	}
+}
+
+// TestDoTimeout checks that a call that gets no answer in time, by the client's
+// overall timeout or the transport's wait for response headers, is a NetworkError
+// that says it timed out.
+func TestDoTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	for name, hc := range map[string]*http.Client{
+		"client timeout":          {Timeout: 50 * time.Millisecond},
+		"response header timeout": {Transport: &http.Transport{ResponseHeaderTimeout: 50 * time.Millisecond}},
+	} {
+		c := &Client{HTTP: hc, MaxAttempts: 1}
+		_, err := c.Do(context.Background(), Request{Method: "GET", URL: srv.URL, Idempotent: true})
+		var ne *NetworkError
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Errorf("%s: error %v, want a *NetworkError that timed out", name, err)
 		}
 	}
 }
