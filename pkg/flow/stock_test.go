@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -291,14 +292,17 @@ func TestSweepStockReadErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
 		kind        cazbling.ErrorKind
-		stops       bool // the tenant stops: nothing after the failed call
-		retryFailed bool // the failed call's products get retry-later rows
+		cause       error // the APIError's underlying error, if any
+		stops       bool  // the tenant stops: nothing after the failed call
+		retryFailed bool  // the failed call's products get retry-later rows
 	}{
 		{name: "server error", kind: cazbling.KindServer, retryFailed: true},
 		{name: "validation error", kind: cazbling.KindValidation, retryFailed: true},
 		{name: "daily quota", kind: cazbling.KindDailyQuota, stops: true},
 		{name: "rate limit still hit after the client's retries", kind: cazbling.KindRateLimited, stops: true},
 		{name: "unauthorized", kind: cazbling.KindUnauthorized, stops: true},
+		{name: "connection refused after the client's retries", kind: cazbling.KindNetwork, cause: errors.New("connection refused"), retryFailed: true},
+		{name: "no answer in time after the client's retries", kind: cazbling.KindNetwork, cause: timeoutErr{}, stops: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newStockEnv(t)
@@ -307,7 +311,9 @@ func TestSweepStockReadErrors(t *testing.T) {
 			}
 			e.erp.fail = func(method string, n int) error {
 				if method == "StockBalances" && n == 2 {
-					return blingError("GET /estoques/saldos", tc.kind)
+					err := blingError("GET /estoques/saldos", tc.kind).(*cazbling.APIError)
+					err.Err = tc.cause
+					return err
 				}
 				return nil
 			}
