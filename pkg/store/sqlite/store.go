@@ -90,7 +90,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		busy = DefaultBusyTimeout
 	}
 	// On read-only media SQLite cannot make the WAL's shared-memory file; the file
-	// is then read as it is (immutable: nothing else can be writing it either).
+	// is then read as it is (immutable: nothing can be writing it there either).
 	modes := []string{""}
 	if opts.ReadOnly {
 		modes = []string{"ro", "ro-immutable"}
@@ -109,6 +109,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			return s, nil
 		}
 		db.Close()
+		if !NotWritable(openErr) {
+			break // only a file SQLite cannot open for want of write access is read immutable
+		}
 	}
 	return nil, openErr
 }
