@@ -2,11 +2,12 @@ package cmd
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/cazbling/cazbling/pkg/bling"
 	"github.com/cazbling/cazbling/pkg/cazbling"
@@ -14,20 +15,23 @@ import (
 	"github.com/cazbling/cazbling/pkg/httpx"
 )
 
-// clients builds the API clients of each tenant. The process-wide Bling limits (per IP
-// and for the token endpoint) are shared by all of them, and each tenant's Bling
-// account limit by all the clients of that tenant (activate verifies with one client
-// and then syncs with another: two limiters would together exceed 3 requests/s).
+// clients builds the API clients of each tenant. Bling's limits (per IP, for the token
+// endpoint, and each account's pace) are windows kept in files beside the store
+// (<db>.limits/), so that every cazbling process working that store shares them:
+// Bling counts per IP and per account, whatever process sends. Within a process all the
+// clients of a tenant share its account's window (activate verifies with one client
+// and then syncs with another).
 type clients struct {
 	app        *App
 	store      cazbling.Store
 	http       *http.Client
+	limits     string // the folder of the shared windows
 	blingIP    *httpx.Window
 	blingToken *httpx.Window
 	stats      *apiStats
 
 	mu       sync.Mutex
-	accounts map[string]*rate.Limiter // per tenant
+	accounts map[string]*httpx.Window // per tenant
 }
 
 // clients returns the process's clients, made on first use, so that every command
@@ -40,37 +44,54 @@ func (app *App) clients(store cazbling.Store) *clients {
 }
 
 func newClients(app *App, store cazbling.Store) *clients {
-	return &clients{
-		app:   app,
-		store: store,
-		http:  httpx.NewTransport(60 * time.Second),
-		// Bling blocks an IP for 600 requests in 10 s; stay well under it.
-		blingIP: httpx.NewWindow(int(app.BlingIPRate*blingIPSpan.Seconds()), blingIPSpan),
-		// ... and for 20 token calls a minute.
-		blingToken: httpx.NewWindow(18, time.Minute),
-		stats:      newAPIStats(),
-		accounts:   map[string]*rate.Limiter{},
+	c := &clients{
+		app:      app,
+		store:    store,
+		http:     httpx.NewTransport(60 * time.Second),
+		limits:   app.dbPath() + ".limits",
+		stats:    newAPIStats(),
+		accounts: map[string]*httpx.Window{},
 	}
+	// Bling blocks an IP for 600 requests in 10 s; stay well under it ...
+	c.blingIP = c.window("bling-ip", int(app.BlingIPRate*blingIPSpan.Seconds()), blingIPSpan)
+	// ... and for 20 token calls a minute.
+	c.blingToken = c.window("bling-token", 18, time.Minute)
+	return c
+}
+
+// window returns the shared window of that name, or, if its file cannot be used, one
+// of this process only (and says so: other processes are then not counted).
+func (c *clients) window(name string, n int, length time.Duration) *httpx.Window {
+	w, err := httpx.NewSharedWindow(filepath.Join(c.limits, name), n, length)
+	if err != nil && c.app.Logger != nil {
+		c.app.Logger.Warn("Bling rate limits are kept for this process only: other cazbling processes on this host are not counted", "err", err)
+	}
+	if err != nil {
+		return httpx.NewWindow(n, length)
+	}
+	return w
 }
 
 // blingIPSpan is the span of Bling's per-IP limit (600 requests in 10 s), over which
 // CAZBLING_BLING_IP_RATE is counted.
 const blingIPSpan = 10 * time.Second
 
-// accountLimiter is the pacing of one tenant's Bling account in this process.
-func (c *clients) accountLimiter(tenantID string) *rate.Limiter {
+// accountWindow is the pace of one tenant's Bling account: one request per 1/rate s,
+// shared by every process on the host (and so with the run that ended just before).
+// nil when pacing is off.
+func (c *clients) accountWindow(tenantID string) *httpx.Window {
+	if c.app.BlingRate <= 0 {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	l, ok := c.accounts[tenantID]
+	w, ok := c.accounts[tenantID]
 	if !ok {
-		l = httpx.PerSecond(c.app.BlingRate)
-		// Start with the bucket empty: a run that ended just before this one may have
-		// spent this second's allowance, and waiting one interval before the first
-		// request keeps back-to-back runs, too, under the account's limit.
-		l.Allow()
-		c.accounts[tenantID] = l
+		sum := sha256.Sum256([]byte(tenantID))
+		w = c.window("bling-account-"+hex.EncodeToString(sum[:8]), 1, time.Duration(float64(time.Second)/c.app.BlingRate))
+		c.accounts[tenantID] = w
 	}
-	return l
+	return w
 }
 
 func (c *clients) blingOptions(t cazbling.Tenant, tokens bling.TokenStore) bling.Options {
@@ -80,7 +101,8 @@ func (c *clients) blingOptions(t cazbling.Tenant, tokens bling.TokenStore) bling
 		ClientSecret:    t.BlingClientSecret,
 		Tokens:          tokens,
 		HTTP:            c.http,
-		AccountLimiter:  c.accountLimiter(t.ID),
+		AccountWindow:   c.accountWindow(t.ID),
+		AccountLimiter:  httpx.PerSecond(0), // unlimited: AccountWindow paces
 		IPWindow:        c.blingIP,
 		TokenWindow:     c.blingToken,
 		InitialInterval: c.app.RetryBase,

@@ -290,10 +290,7 @@ func (app *App) openStore(ctx context.Context, readOnlyFallback bool) (*sqlite.S
 	if app.store != nil {
 		return app.store, nil
 	}
-	path := app.DB
-	if path == "" {
-		path = defaultDBPath(app.IO.Getenv)
-	}
+	path := app.dbPath()
 	env := app.IO.Getenv
 	if env == nil {
 		env = os.Getenv
@@ -322,6 +319,14 @@ func (app *App) openStore(ctx context.Context, readOnlyFallback bool) (*sqlite.S
 	}
 	app.store = s
 	return s, nil
+}
+
+// dbPath is the store's path: --db, else the default.
+func (app *App) dbPath() string {
+	if app.DB != "" {
+		return app.DB
+	}
+	return defaultDBPath(app.IO.Getenv)
 }
 
 // defaultDBPath is $XDG_DATA_HOME/cazbling/cazbling.db, or ~/.local/share/....

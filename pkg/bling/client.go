@@ -61,8 +61,11 @@ type Options struct {
 	// HTTP sends the requests; default httpx.NewTransport(60 s).
 	HTTP *http.Client
 	// AccountLimiter paces this account's calls (Bling allows 3 a second); default
-	// httpx.PerSecond(2.8).
+	// httpx.PerSecond(2.8) unless AccountWindow is set.
 	AccountLimiter *rate.Limiter
+	// AccountWindow, if set, paces this account's calls too: a window of one request
+	// per interval, which may be shared with other processes (httpx.NewSharedWindow).
+	AccountWindow *httpx.Window
 	// IPWindow is the process-wide per-IP limit shared by all clients (Bling blocks an
 	// IP for 600 requests in 10 s); nil is none.
 	IPWindow *httpx.Window
@@ -132,7 +135,7 @@ func New(o Options) (*Client, error) {
 		return nil, errors.New("bling: a token store is required")
 	}
 	o.HTTP = o.httpClient()
-	if o.AccountLimiter == nil {
+	if o.AccountLimiter == nil && o.AccountWindow == nil {
 		o.AccountLimiter = httpx.PerSecond(2.8)
 	}
 	c := &Client{
@@ -144,10 +147,10 @@ func New(o Options) (*Client, error) {
 	}
 	c.api = &httpx.Client{
 		HTTP: o.HTTP,
-		// One gate: a request leaves when both the process's window and the
-		// account's pace allow it at once, so waiting for one never bunches the
-		// requests the other counts.
-		Limiters:        []httpx.Limiter{&httpx.Gate{Windows: []*httpx.Window{o.IPWindow}, Pacers: []*rate.Limiter{o.AccountLimiter}}},
+		// One gate: a request leaves when both the IP's window and the account's
+		// pace allow it at once, so waiting for one never bunches the requests the
+		// other counts. The IP window first, as in every gate that shares it.
+		Limiters:        []httpx.Limiter{&httpx.Gate{Windows: []*httpx.Window{o.IPWindow, o.AccountWindow}, Pacers: []*rate.Limiter{o.AccountLimiter}}},
 		MaxAttempts:     o.MaxAttempts,
 		InitialInterval: o.InitialInterval,
 		MaxInterval:     o.MaxInterval,

@@ -82,6 +82,53 @@ func TestE2ETwoFlowsOneExpiredToken(t *testing.T) {
 		refreshes, unauthorized, catalogue, compared, dups, time.Since(start).Round(time.Millisecond))
 }
 
+// TestE2EFlowsShareBlingPace runs `sync-products --full` and `sync-stock` for one
+// tenant at the same moment, as cron does at the top of the hour, while Bling allows
+// the account 10 requests a second and cazbling paces it at 8. Each process alone
+// keeps under 10; together they keep under it only because they share the account's
+// pace (a window in a file beside the store): Bling answers no 429.
+func TestE2EFlowsShareBlingPace(t *testing.T) {
+	start := time.Now()
+	e := newRelEnv(t, relConfig{env: map[string]string{"CAZBLING_BLING_RATE": "8", "CAZBLING_BLING_IP_RATE": ""}})
+	tn := e.addTenant("loja-compartilhada")
+	ids := e.seedCatalogue(tn, 20, func(i int) int64 { return int64(i % 4) })
+	e.mustRun(0, e.activateArgs(tn)...)
+	for k := range 6 {
+		if err := e.sb.Bling.SetStock(tn.ClientID, ids[fmt.Sprintf("SKU-%05d", k*3)], 0, decimal.NewFromInt(int64(30+k))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.sb.Bling.SetRatePerSecond(10)
+	e.sb.ResetCounters()
+
+	flows := [][]string{{"sync-products", "--full"}, {"sync-stock"}}
+	procs := make([]*relProc, len(flows))
+	for i, f := range flows {
+		procs[i] = relStart(t, e, f...)
+	}
+	for i, p := range procs {
+		r := p.wait(t)
+		relNoPanic(t, r)
+		if r.code != 0 || strings.Contains(r.stdout, "skipped") {
+			t.Errorf("%s: want exit 0 with the tenant worked:\n%s", flows[i][0], r)
+		}
+	}
+	c := e.sb.Counters()
+	bling := c.Count(sandbox.APIBling, "", "", 0)
+	if c.Bling.RateLimitedSecond != 0 {
+		t.Errorf("Bling answered %d of %d requests with a per-second 429: the two processes did not share the account's pace", c.Bling.RateLimitedSecond, bling)
+	}
+	if bling < 30 {
+		t.Errorf("only %d Bling requests: the two runs did not overlap long enough to test the pace", bling)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(relDBPath(e)), "cazbling.db.limits", "bling-ip")); err != nil {
+		t.Errorf("the shared window of the IP limit: %v", err)
+	}
+	expectCatalogue(t, e, tn, nil)
+	t.Logf("two flows at once on one account: %d Bling requests, busiest second %d, per-second 429s %d; took %s",
+		bling, c.Peaks[sandbox.APIBling].PerSecond, c.Bling.RateLimitedSecond, time.Since(start).Round(time.Millisecond))
+}
+
 // TestE2ETwoRunsOneFlow starts two `sync-products --full` on one store at the same
 // moment: one works the tenant, the other says it skipped it; both exit 0, and every
 // SKU is created in CaZco once.

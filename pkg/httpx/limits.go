@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -51,7 +52,9 @@ type Limiter interface {
 // sees when a request leaves, the server when it arrives, and without that guard a
 // request slowed on its way could be counted with the one that reuses its slot.
 //
-// A Window admits nothing by itself: a Gate admits requests through it.
+// A window made by NewSharedWindow is kept in a file, and so shared by every process
+// that uses the same file. A Window admits nothing by itself: a Gate admits requests
+// through it.
 type Window struct {
 	n      int
 	span   time.Duration
@@ -61,6 +64,9 @@ type Window struct {
 	times  []time.Time // the last n admissions; once full, the oldest is at next
 	next   int
 	queued int // requests asleep until a slot frees, each until its own slot
+
+	file  *os.File // NewSharedWindow's; nil: this process only
+	dirty bool     // an admission to save before the file is unlocked
 }
 
 // NewWindow returns a window of at most n requests in any span of length; nil (no
@@ -80,9 +86,36 @@ func (w *Window) String() string {
 	return fmt.Sprintf("%d per %v", w.n, w.span)
 }
 
+// lock takes the window for one admission decision: its mutex and, for a shared
+// window, the file's lock, reading what other processes admitted since.
+func (w *Window) lock() {
+	w.mu.Lock()
+	if w.file != nil {
+		w.loadShared()
+	}
+}
+
+// unlock saves an admission made under lock to the shared file and lets go.
+func (w *Window) unlock() {
+	if w.file != nil {
+		w.saveShared()
+	}
+	w.mu.Unlock()
+}
+
+// usedUntil is when the slot at i frees. An admission time after now (the wall clock
+// went back, or another process's clock is ahead) counts as now.
+func (w *Window) usedUntil(i int, now time.Time) time.Time {
+	t := w.times[i]
+	if t.After(now) {
+		t = now
+	}
+	return t.Add(w.length)
+}
+
 // freeLocked reports whether a request may be admitted at now.
 func (w *Window) freeLocked(now time.Time) bool {
-	return len(w.times) < w.n || !now.Before(w.times[w.next].Add(w.length))
+	return len(w.times) < w.n || !now.Before(w.usedUntil(w.next, now))
 }
 
 // waitLocked returns how long a request that finds the window full at now sleeps:
@@ -90,10 +123,11 @@ func (w *Window) freeLocked(now time.Time) bool {
 // they do not all wake for the same slot.
 func (w *Window) waitLocked(now time.Time) time.Duration {
 	ahead := min(w.queued, w.n-1)
-	return max(w.times[(w.next+ahead)%w.n].Add(w.length).Sub(now), time.Millisecond)
+	return max(w.usedUntil((w.next+ahead)%w.n, now).Sub(now), time.Millisecond)
 }
 
 func (w *Window) recordLocked(now time.Time) {
+	w.dirty = true
 	if len(w.times) < w.n {
 		w.times = append(w.times, now)
 		return
@@ -148,8 +182,8 @@ func (g *Gate) Wait(ctx context.Context) error {
 func (g *Gate) try() (time.Duration, *Window, error) {
 	for _, w := range g.Windows {
 		if w != nil {
-			w.mu.Lock()
-			defer w.mu.Unlock()
+			w.lock()
+			defer w.unlock()
 		}
 	}
 	now := g.now()
