@@ -63,13 +63,13 @@ func newClients(app *App, store cazbling.Store) *clients {
 // of this process only (and says so: other processes are then not counted).
 func (c *clients) window(name string, n int, length time.Duration) *httpx.Window {
 	w, err := httpx.NewSharedWindow(filepath.Join(c.limits, name), n, length)
-	if err != nil && c.app.Logger != nil {
-		c.app.Logger.Warn("Bling rate limits are kept for this process only: other cazbling processes on this host are not counted", "err", err)
+	if err == nil {
+		return w
 	}
-	if err != nil {
-		return httpx.NewWindow(n, length)
+	if c.app.Logger != nil {
+		c.app.Logger.Warn("a Bling rate limit is kept for this process only: other cazbling processes working this store are not counted", "limit", name, "err", err)
 	}
-	return w
+	return httpx.NewWindow(n, length)
 }
 
 // blingIPSpan is the span of Bling's per-IP limit (600 requests in 10 s), over which
@@ -77,7 +77,8 @@ func (c *clients) window(name string, n int, length time.Duration) *httpx.Window
 const blingIPSpan = 10 * time.Second
 
 // accountWindow is the pace of one tenant's Bling account: one request per 1/rate s,
-// shared by every process on the host (and so with the run that ended just before).
+// shared by every process working the store (and so with the run that ended just
+// before).
 // nil when pacing is off.
 func (c *clients) accountWindow(tenantID string) *httpx.Window {
 	if c.app.BlingRate <= 0 {
