@@ -410,3 +410,23 @@ func TestE2EReadOnlyStoreIsReadable(t *testing.T) {
 		}
 	}
 }
+
+// TestE2ELimitsFolderUnusable: when the folder of the shared Bling limits cannot be
+// made (a file has its name), a run keeps the limits for itself, says so, and syncs.
+func TestE2ELimitsFolderUnusable(t *testing.T) {
+	e := newRelEnv(t, relConfig{env: map[string]string{"CAZBLING_BLING_RATE": "50", "CAZBLING_BLING_IP_RATE": ""}})
+	tn := e.addTenant("loja-sem-pasta")
+	e.seedCatalogue(tn, 3, func(int) int64 { return 2 })
+	db := relDBPath(e)
+	if err := os.MkdirAll(filepath.Dir(db), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db+".limits", []byte("not a folder\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := e.mustRun(0, e.activateArgs(tn)...)
+	if !strings.Contains(r.stderr, "kept for this process only") {
+		t.Errorf("the run does not say its limits are its own:\n%s", r)
+	}
+	expectCatalogue(t, e, tn, nil)
+}
