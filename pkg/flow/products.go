@@ -97,7 +97,7 @@ func syncFull(ctx context.Context, j *Job) error {
 		if ci == prog.Class {
 			start = prog.NextPage
 		}
-		if err := wk.walk(ctx, start, pages, done); err != nil || wk.stopped {
+		if err := wk.walk(ctx, start, pages, done); err != nil {
 			return err
 		}
 	}
@@ -158,7 +158,7 @@ func syncWindow(ctx context.Context, j *Job, w Window, filter func(q *cazbling.P
 				}
 				return []cazbling.Cursor{TimeCursor(j.Tenant.ID, w.Stream, end)}
 			}
-			if err := wk.walk(ctx, 1, pages, done); err != nil || wk.stopped {
+			if err := wk.walk(ctx, 1, pages, done); err != nil {
 				return err
 			}
 		}
@@ -210,7 +210,10 @@ type walker struct {
 	j       *Job
 	claimed map[string]int64 // SKU → Bling id, this run
 	handled map[int64]bool   // Bling ids read this run: a product listed twice (window pieces share their edge second) is read once
-	stopped bool             // the walk stopped early and left work for a later run
+	// held is set once a page ends with products left for a later run: from there on
+	// the walk goes on writing, but no cursor or checkpoint moves, so the next run
+	// starts again from that page.
+	held bool
 	done    int
 	// shared holds the SKUs found on more than one Bling product this run, with their
 	// owners, so that a later page's product with one of them is refused too.
@@ -236,8 +239,10 @@ func newWalker(j *Job) *walker {
 
 // walk reads pages from start until a page says there are no more, writes their
 // products as they are read, records each chunk as it is written, and moves the
-// cursors done(page, more) returns when a page is complete. It stops after the first
-// page with an item left for retry, having recorded what it did but no cursor.
+// cursors done(page, more) returns when a page is complete. After a page with an item
+// left for retry it moves no cursor (wk.held), but goes on: the products after it
+// still reach CaZco in this run, and the next run reads again from that page (what
+// was written is then unchanged and skipped by its hash).
 func (wk *walker) walk(ctx context.Context, start int,
 	pages func(ctx context.Context, page int) ([]cazbling.ERPProductSummary, bool, error),
 	done func(page int, more bool) []cazbling.Cursor) error {
@@ -276,10 +281,13 @@ func (wk *walker) walk(ctx context.Context, start int,
 			return c.err
 		}
 		if c.end {
-			if retry > 0 {
-				wk.stopped = true
-				wk.j.Logger().Warn("stopping the walk: some products could not be read or written now; the next run picks up from here", "page", c.page, "left", retry)
-				return nil
+			if retry > 0 && !wk.held {
+				wk.held = true
+				wk.j.Logger().Warn("some products could not be read or written now: the walk goes on, and the next run reads again from this page", "page", c.page, "left", retry)
+			}
+			retry = 0
+			if wk.held {
+				continue
 			}
 			if err := wk.j.Commit(ctx, cazbling.Batch{Cursors: c.cursors}); err != nil {
 				return err
