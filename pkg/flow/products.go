@@ -214,7 +214,7 @@ type walker struct {
 	// the walk goes on writing, but no cursor or checkpoint moves, so the next run
 	// starts again from that page.
 	held bool
-	done    int
+	done int
 	// shared holds the SKUs found on more than one Bling product this run, with their
 	// owners, so that a later page's product with one of them is refused too.
 	shared map[string][]int64
