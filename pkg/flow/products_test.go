@@ -30,6 +30,16 @@ func (e productsEnv) product(sku, balance string) int64 {
 	return id
 }
 
+// catalogue adds n products POS-000… with the positive balance, and ZERO and NEG
+// at zero and below: one of each stock class.
+func (e productsEnv) catalogue(n int, balance string) {
+	for i := range n {
+		e.product(fmt.Sprintf("POS-%03d", i), balance)
+	}
+	e.product("ZERO", "0")
+	e.product("NEG", "-2")
+}
+
 // inCazco puts a product in the CaZco store directly (made there by the seller).
 func (e productsEnv) inCazco(id, sku string) {
 	e.market.mu.Lock()
@@ -80,11 +90,7 @@ func (e productsEnv) productRows(runID int64) map[string][]cazbling.LogEntry {
 // created too; the CaZco store is listed once instead of each SKU being looked up.
 func TestFullWalkListsEveryStockClass(t *testing.T) {
 	e := newProductsEnv(t)
-	for i := range 150 {
-		e.product(fmt.Sprintf("POS-%03d", i), "5")
-	}
-	e.product("ZERO", "0")
-	e.product("NEG", "-2")
+	e.catalogue(150, "5")
 	e.inCazco("c-old", "POS-007") // the seller already sells it on CaZco
 
 	res := e.sync(Options{})
@@ -115,11 +121,7 @@ func TestFullWalkListsEveryStockClass(t *testing.T) {
 // is already current, and finishes the walk.
 func TestFullWalkGoesOnPastAProductLeftForLater(t *testing.T) {
 	e := newProductsEnv(t)
-	for i := range 150 {
-		e.product(fmt.Sprintf("POS-%03d", i), "5")
-	}
-	e.product("ZERO", "0")
-	e.product("NEG", "-2")
+	e.catalogue(150, "5")
 	e.erp.fail = func(method string, n int) error {
 		if method == "Product" && n == 3 {
 			return blingError("GET /produtos/{id}", cazbling.KindServer)
@@ -230,11 +232,7 @@ func TestFullWalkProductDeletedAfterStoreListing(t *testing.T) {
 // checkpointed by an older version (no stock classes) is walked again from the start.
 func TestFullWalkResumesByClass(t *testing.T) {
 	e := newProductsEnv(t)
-	for i := range 120 {
-		e.product(fmt.Sprintf("POS-%03d", i), "1")
-	}
-	e.product("ZERO", "0")
-	e.product("NEG", "-1")
+	e.catalogue(120, "1")
 	e.erp.fail = func(method string, n int) error {
 		if method == "ProductsPage" && n == 3 { // the zero class's first page
 			return blingError("GET /produtos", cazbling.KindServer)
