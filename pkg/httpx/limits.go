@@ -67,6 +67,7 @@ type Window struct {
 
 	file  *os.File // NewSharedWindow's; nil: this process only
 	dirty bool     // an admission to save before the file is unlocked
+	buf   []byte   // the file's contents, read or written under the lock
 }
 
 // NewWindow returns a window of at most n requests in any span of length; nil (no

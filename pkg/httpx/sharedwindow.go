@@ -65,7 +65,7 @@ func (w *Window) loadShared() {
 	// A process with a larger window may have written more: the newest n count.
 	count := int(binary.LittleEndian.Uint32(head[4:8]))
 	keep := min(count, w.n)
-	buf := make([]byte, 8*keep)
+	buf := w.scratch(8 * keep)
 	if k, _ := w.file.ReadAt(buf, 8+8*int64(count-keep)); k < len(buf) {
 		return
 	}
@@ -78,7 +78,7 @@ func (w *Window) loadShared() {
 // unlocks the file.
 func (w *Window) saveShared() {
 	if w.dirty {
-		buf := make([]byte, 8+8*len(w.times))
+		buf := w.scratch(8 + 8*len(w.times))
 		copy(buf, sharedMagic)
 		binary.LittleEndian.PutUint32(buf[4:8], uint32(len(w.times)))
 		for i := range w.times {
@@ -89,4 +89,13 @@ func (w *Window) saveShared() {
 		w.dirty = false
 	}
 	_ = unlockFile(w.file)
+}
+
+// scratch returns a buffer of n bytes for the file's contents, reused from one
+// admission to the next (the window's mutex is held).
+func (w *Window) scratch(n int) []byte {
+	if cap(w.buf) < n {
+		w.buf = make([]byte, n)
+	}
+	return w.buf[:n]
 }
