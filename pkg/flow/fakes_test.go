@@ -406,6 +406,9 @@ type fakeMarket struct {
 	// when set, is then waited for before the first order is yielded.
 	entered chan struct{}
 	gate    chan struct{}
+	// beforeCreate, when set, is called with the SKU before each CreateProduct, without
+	// the lock.
+	beforeCreate func(sku string)
 }
 
 func newFakeMarket() *fakeMarket {
@@ -501,6 +504,9 @@ func (m *fakeMarket) Products(ctx context.Context) iter.Seq2[cazbling.MarketProd
 }
 
 func (m *fakeMarket) CreateProduct(ctx context.Context, p cazbling.MarketProduct) (string, error) {
+	if m.beforeCreate != nil {
+		m.beforeCreate(p.SKU)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.calls["CreateProduct"]++

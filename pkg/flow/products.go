@@ -26,7 +26,7 @@ func SyncProducts(ctx context.Context, j *Job) error {
 		if w.Found {
 			return syncWindow(ctx, j, w, func(q *cazbling.ProductQuery, from, to time.Time) {
 				q.CreatedFrom, q.CreatedTo = from, to
-			}, nil)
+			}, nil, nil)
 		}
 		j.Logger().Info("no products cursor yet: walking the whole catalogue")
 	}
@@ -119,8 +119,11 @@ func syncFull(ctx context.Context, j *Job) error {
 // falls in that run's overlap. Bling offers no listing that ignores the balance.
 //
 // ready, when not nil, is called once the first products read go to CaZco's writer, or
-// when the walk ends without any.
-func syncWindow(ctx context.Context, j *Job, w Window, filter func(q *cazbling.ProductQuery, from, to time.Time), ready func()) error {
+// when the walk ends without any. linked, when not nil, is given the links the walk
+// records for products newly linked to a CaZco product (created there, or found there
+// by SKU), once they are committed.
+func syncWindow(ctx context.Context, j *Job, w Window, filter func(q *cazbling.ProductQuery, from, to time.Time),
+	ready func(), linked func([]cazbling.ProductLink)) error {
 	if ready != nil {
 		defer ready()
 	}
@@ -134,7 +137,7 @@ func syncWindow(ctx context.Context, j *Job, w Window, filter func(q *cazbling.P
 	pieces = append(pieces, SplitYears(start, w.To)...)
 	classes := cazbling.StockClasses()
 	wk := newWalker(j)
-	wk.ready = ready
+	wk.ready, wk.linked = ready, linked
 	for i, piece := range pieces {
 		wk.trustSince = time.Time{}
 		if i < trusted {
@@ -224,6 +227,9 @@ type walker struct {
 	// ready, when set, is called whenever read products go to the writer (SyncStock
 	// waits for the first).
 	ready func()
+	// linked, when set, is given the committed links of products newly linked to a
+	// CaZco product (SyncStock sets their stock: its sweep may be past their SKUs).
+	linked func([]cazbling.ProductLink)
 	// market, when not nil, is the CaZco store as listed at the start of a full walk:
 	// SKU → product id, "" for a SKU listed more than once. A SKU without a link is
 	// resolved here instead of with one GET /products?sku= each.
@@ -294,10 +300,13 @@ func (wk *walker) walk(ctx context.Context, start int,
 			}
 			continue
 		}
-		b, r, werr := wk.write(ctx, c.items)
+		b, r, fresh, werr := wk.write(ctx, c.items)
 		retry += r
 		if err := wk.j.Commit(ctx, b); err != nil {
 			return err
+		}
+		if wk.linked != nil && len(fresh) > 0 {
+			wk.linked(fresh)
 		}
 		if werr != nil {
 			return werr
@@ -646,13 +655,12 @@ func (it item) sendable() bool {
 }
 
 // write sends the page's products to CaZco and returns the batch that records them,
-// how many were left for a later run, and an error that stops the tenant (the batch
-// still records what was done before it).
-func (wk *walker) write(ctx context.Context, items []item) (cazbling.Batch, int, error) {
-	var b cazbling.Batch
-	retry := 0
+// how many were left for a later run, the links of products newly linked to a CaZco
+// product, and an error that stops the tenant (the batch still records what was done
+// before it).
+func (wk *walker) write(ctx context.Context, items []item) (b cazbling.Batch, retry int, fresh []cazbling.ProductLink, err error) {
 	if err := wk.forgetHashes(ctx, items); err != nil {
-		return b, retry, err
+		return b, retry, nil, err
 	}
 	for _, it := range items {
 		entry := cazbling.LogEntry{Entity: cazbling.EntityProduct, Key: it.key, BlingID: idString(it.blingID)}
@@ -678,7 +686,7 @@ func (wk *walker) write(ctx context.Context, items []item) (cazbling.Batch, int,
 			entry = e
 			if err != nil {
 				if stopsTenant(ctx, err) {
-					return b, retry, err
+					return b, retry, fresh, err
 				}
 				if retryable(err) {
 					retry++
@@ -690,11 +698,14 @@ func (wk *walker) write(ctx context.Context, items []item) (cazbling.Batch, int,
 				}
 			} else {
 				b.ProductLinks = append(b.ProductLinks, link)
+				if !it.linked || it.link.CazcoID != link.CazcoID {
+					fresh = append(fresh, link)
+				}
 			}
 		}
 		b.Logs = append(b.Logs, entry)
 	}
-	return b, retry, nil
+	return b, retry, fresh, nil
 }
 
 // forgetHashes clears, before any write, the stored hash of the linked products about

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -371,5 +372,50 @@ func TestSyncStockSweepStartsAfterFirstChangedProduct(t *testing.T) {
 	}
 	if l := e.link("NEW"); l.CazcoID == "" {
 		t.Errorf("NEW link %+v, want created in CaZco", l)
+	}
+}
+
+// A product the changed part of sync-stock creates in CaZco after the sweep has read
+// the links gets its stock in the same run: the sweep alone would leave it at zero,
+// with no row saying so, until the next run.
+func TestSyncStockSetsStockOfProductsLinkedBehindTheSweep(t *testing.T) {
+	e := newProductsEnv(t)
+	for i := range 30 {
+		e.product(fmt.Sprintf("OLD-%02d", i), "4")
+	}
+	if res := e.sync(Options{}); res.Status != cazbling.StatusOK {
+		t.Fatalf("activation %+v", res)
+	}
+	e.product("NEW", "2")
+	swept := make(chan struct{})
+	var once sync.Once
+	e.erp.fail = func(method string, n int) error {
+		if method == "StockBalances" {
+			once.Do(func() { close(swept) }) // called with the fake's lock held: no waiting here
+		}
+		return nil
+	}
+	e.market.beforeCreate = func(sku string) {
+		if sku == "NEW" {
+			select { // the sweep has read every link it will see
+			case <-swept:
+			case <-time.After(10 * time.Second): // a safety net, not a measure: the test still checks the outcome
+			}
+		}
+	}
+	e.clock.Advance(time.Minute)
+	res, err := Run(context.Background(), e.deps(), cazbling.FlowStock, Options{Tenants: []string{e.tenant.ID}}, SyncStock)
+	if err != nil || len(res) != 1 || res[0].Status != cazbling.StatusOK {
+		t.Fatalf("sync-stock: %v %+v", err, res)
+	}
+	l := e.link("NEW")
+	if l.CazcoID == "" || !l.StockKnown || l.StockSent != 2 {
+		t.Fatalf("NEW link %+v, want created in CaZco with stock 2 sent", l)
+	}
+	e.market.mu.Lock()
+	got := e.market.products[l.CazcoID].Stock
+	e.market.mu.Unlock()
+	if got != 2 {
+		t.Errorf("CaZco stock of NEW is %d, want 2", got)
 	}
 }

@@ -25,9 +25,9 @@ const StockBatchSize = 100
 // ready to write): the changed products' CaZco writes are paced by CaZco's
 // limit while the sweep's balance reads are paced by Bling's, so each API's allowance
 // is spent in parallel rather than one after the other. They write different fields
-// of the product links (StockLevels vs ProductLinks), so neither undoes the other. A
-// product linked by the changed part while the sweep is past its SKU gets its stock
-// on the next run.
+// of the product links (StockLevels vs ProductLinks), so neither undoes the other. The
+// products the changed part newly links (created in CaZco, or found there by SKU) get
+// their stock once both parts are done: the sweep may have been past their SKUs.
 func SyncStock(ctx context.Context, j *Job) error {
 	w, err := j.Window(ctx, cazbling.StreamProductsChanged)
 	if err != nil {
@@ -40,6 +40,15 @@ func SyncStock(ctx context.Context, j *Job) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var changedErr error
+	var lateMu sync.Mutex
+	var late []string // SKUs the changed part newly linked
+	linked := func(links []cazbling.ProductLink) {
+		lateMu.Lock()
+		defer lateMu.Unlock()
+		for _, l := range links {
+			late = append(late, l.SKU)
+		}
+	}
 	done := make(chan struct{})
 	// The sweep starts once the changed part has its first product ready for CaZco:
 	// until then the two would share the account's Bling pace, and CaZco's first
@@ -51,7 +60,7 @@ func SyncStock(ctx context.Context, j *Job) error {
 		defer close(done)
 		changedErr = syncWindow(ctx, j, w, func(q *cazbling.ProductQuery, from, to time.Time) {
 			q.ChangedFrom, q.ChangedTo = from, to
-		}, ready)
+		}, ready, linked)
 		if changedErr != nil {
 			cancel() // a tenant-level failure stops the sweep too
 		}
@@ -68,7 +77,33 @@ func SyncStock(ctx context.Context, j *Job) error {
 	if changedErr != nil {
 		return changedErr // the first cause; the sweep's error is then its cancellation
 	}
-	return sweepErr
+	if sweepErr != nil {
+		return sweepErr
+	}
+	return sweepLinked(ctx, j, late)
+}
+
+// sweepLinked reads the Bling balances of the SKUs' links, as they are now in the
+// store, and writes those that differ from the last level sent.
+func sweepLinked(ctx context.Context, j *Job, skus []string) error {
+	if len(skus) == 0 {
+		return nil
+	}
+	links, err := j.Store().ProductLinksBySKU(ctx, j.Tenant.ID, skus)
+	if err != nil {
+		return fmt.Errorf("read product links: %w", err)
+	}
+	s := newStockSweep(j)
+	for _, sku := range skus {
+		if l, ok := links[sku]; ok && l.BlingID != 0 && l.CazcoID != "" {
+			delete(links, sku) // a SKU linked twice in the walk is read once
+			s.add(l)
+		}
+	}
+	if err := s.drain(ctx); err != nil {
+		return err
+	}
+	return s.flush(ctx, true)
 }
 
 // pendingStock is one quantity to write to CaZco.
