@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	_ "github.com/mattn/go-sqlite3"
 	"github.com/shopspring/decimal"
@@ -325,6 +326,10 @@ func relCatalogueDiffs(e *env, tn tenant, skip map[string]bool) int {
 			continue
 		}
 		if c.Price != p.Preco.Round(2).StringFixed(2) {
+			diffs++
+		}
+		if name := p.Nome; utf8.RuneCountInString(name) <= 255 && name != "" && c.Name != name ||
+			utf8.RuneCountInString(name) > 255 && !strings.HasPrefix(name, c.Name) {
 			diffs++
 		}
 		bal, _ := e.sb.Bling.Stock(tn.ClientID, p.ID)
