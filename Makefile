@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/cazbling/cazbling/cmd.Version=$(VERSION)
 BIN     := bin/cazbling
 
-.PHONY: build test e2e lint cover demo bench fuzz clean
+.PHONY: build test e2e lint cover demo bench fuzz docs clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -46,6 +46,11 @@ BENCH ?= .
 bench: build
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 120m ./pkg/e2e/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./pkg/store/sqlite/
+
+# The command-line reference under docs/cli (Markdown) and docs/man (man pages), made
+# from the commands themselves; a test fails when it is stale.
+docs:
+	$(GO) run . gen-docs docs
 
 clean:
 	rm -rf bin coverage.out .demo

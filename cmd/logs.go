@@ -91,6 +91,13 @@ more (warning, skipped, error).
 	f.BoolVar(&opts.Runs, "runs", false, "one row per run instead: tenant, flow, start, duration, counts, outcome")
 	f.IntVar(&opts.Limit, "limit", 50, "show at most N rows, newest first; 0 for all")
 	f.StringVarP(&opts.Output, "output", "o", "table", "table, json or csv")
+	for flag, values := range map[string][]string{
+		"flow":   {cazbling.FlowProducts, cazbling.FlowStock, cazbling.FlowOrders, cazbling.FlowActivate},
+		"status": {cazbling.StatusOK, cazbling.StatusWarning, cazbling.StatusError, cazbling.StatusSkipped},
+		"output": {"table", "json", "csv"},
+	} {
+		_ = c.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
+	}
 	c.AddCommand(newLogsPruneCmd(app, pruneF))
 	return c
 }
