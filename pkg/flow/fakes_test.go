@@ -82,6 +82,12 @@ type fakeERP struct {
 	orders   []fakeERPOrder
 	calls    map[string]int
 	askedSKU []string // every SKU passed to ProductsBySKU
+	// changed, when not nil, holds the dates products are listed by: a listing by
+	// inclusion or alteration date then lists only the products it holds in that
+	// range (otherwise the fake lists everything, whatever the dates).
+	changed map[int64]time.Time
+	// failIDListing, when set, is returned by listings by id (idsProdutos).
+	failIDListing error
 
 	// fail, when set, is asked before each call (by method name, e.g. "CreateOrder",
 	// with the 1-based number of that call) and its error returned.
@@ -200,9 +206,19 @@ func (f *fakeERP) ProductsPage(ctx context.Context, q cazbling.ProductQuery, pag
 	if q.Stock.Param() == "" {
 		return nil, false, fmt.Errorf("fake ProductsPage: no stock class (Bling would list only positive balances)")
 	}
+	if len(q.IDs) > 0 && f.failIDListing != nil {
+		return nil, false, f.failIDListing
+	}
 	var all []cazbling.ERPProductSummary
 	for _, p := range f.products {
 		if len(q.SKUs) > 0 && !slices.Contains(q.SKUs, p.SKU) || len(q.IDs) > 0 && !slices.Contains(q.IDs, p.ID) {
+			continue
+		}
+		from, to := q.ChangedFrom, q.ChangedTo
+		if from.IsZero() {
+			from, to = q.CreatedFrom, q.CreatedTo
+		}
+		if at, ok := f.changed[p.ID]; f.changed != nil && !from.IsZero() && (!ok || at.Before(from) || at.After(to)) {
 			continue
 		}
 		if f.stockClass(p.ID) != q.Stock {

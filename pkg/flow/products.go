@@ -108,10 +108,13 @@ func syncFull(ctx context.Context, j *Job) error {
 // date), in pieces of at most a year, each listed once per stock class, and moves the
 // stream's cursor at the end.
 //
-// The overlap with the previous run, [From, Prev), is walked on its own: a product
-// listed there that a run since Prev already listed, unchanged in the list, and knew
-// current in CaZco needs no detail read (SYNC.md's overlap re-reads what a late index
-// or a skewed clock hid, not what was already handled).
+// The window includes the overlap with the previous run, [From, Prev), in the same
+// listings. A product listed there that a run since Prev already read, unchanged in the
+// list, and knew current in CaZco needs no detail read (SYNC.md's overlap re-reads what
+// a late index or a skewed clock hid, not what was already handled); but the list does
+// not say when a product changed, and one changed since Prev must be read. So the few
+// products a page would trust are asked again, in one listing per stock class of those
+// ids changed since Prev (walker.unchangedSince), unless reading them costs less.
 //
 // A product whose balance changes sign while its piece is being listed may be listed
 // under two classes (it is read once: the walker remembers it) or, if it moves into a
@@ -127,22 +130,14 @@ func syncWindow(ctx context.Context, j *Job, w Window, filter func(q *cazbling.P
 	if ready != nil {
 		defer ready()
 	}
-	start := w.From
-	var pieces [][2]time.Time
-	var trusted int // pieces[:trusted] are the overlap
-	if w.Found && w.From.Before(w.Prev) && w.Prev.Before(w.To) {
-		pieces = append(pieces, [2]time.Time{w.From, w.Prev})
-		trusted, start = 1, w.Prev
-	}
-	pieces = append(pieces, SplitYears(start, w.To)...)
+	pieces := SplitYears(w.From, w.To)
 	classes := cazbling.StockClasses()
 	wk := newWalker(j)
 	wk.ready, wk.linked = ready, linked
+	if w.Found && w.From.Before(w.Prev) && w.Prev.Before(w.To) && len(SplitYears(w.Prev, w.To)) == 1 {
+		wk.trustSince, wk.trustTo, wk.filter = w.Prev, w.To, filter
+	}
 	for i, piece := range pieces {
-		wk.trustSince = time.Time{}
-		if i < trusted {
-			wk.trustSince = w.Prev
-		}
 		for ci, class := range classes {
 			q := cazbling.ProductQuery{Criterion: 5, Limit: ListPageSize, Stock: class}
 			filter(&q, piece[0], piece[1])
@@ -235,8 +230,11 @@ type walker struct {
 	// resolved here instead of with one GET /products?sku= each.
 	market map[string]string
 	// trustSince, when set, lets a product skip its detail read if a run that started
-	// at or after it listed the product with the same list entry and knew it current.
-	trustSince time.Time
+	// at or after it listed the product with the same list entry and knew it current,
+	// and it has not changed since trustSince: Bling, asked through filter with the
+	// range [trustSince, trustTo], does not list it.
+	trustSince, trustTo time.Time
+	filter              func(q *cazbling.ProductQuery, from, to time.Time)
 }
 
 func newWalker(j *Job) *walker {
@@ -538,8 +536,8 @@ func (wk *walker) lookUpOwners(ctx context.Context, skus []string, owners map[st
 }
 
 // seenCurrent returns, by Bling id, the links of the simple products of a page that
-// need no detail read: in the overlap (trustSince set), listed by a run that started at
-// or after trustSince with the same list entry, and current in CaZco then.
+// need no detail read: listed by a run that started at or after trustSince with the
+// same list entry, current in CaZco then, and not changed since trustSince.
 func (wk *walker) seenCurrent(ctx context.Context, summaries []cazbling.ERPProductSummary) (map[int64]cazbling.ProductLink, error) {
 	if wk.trustSince.IsZero() || wk.j.Opts.Full {
 		return nil, nil
@@ -565,7 +563,38 @@ func (wk *walker) seenCurrent(ctx context.Context, summaries []cazbling.ERPProdu
 			out[s.ID] = l
 		}
 	}
-	return out, nil
+	return wk.unchangedSince(ctx, out)
+}
+
+// unchangedSince keeps of the candidates those Bling does not list as changed since
+// trustSince: one listing of their ids per stock class. When there are no more of them
+// than listings, or Bling cannot say now, none is kept: reading them is as cheap, and
+// always right.
+func (wk *walker) unchangedSince(ctx context.Context, candidates map[int64]cazbling.ProductLink) (map[int64]cazbling.ProductLink, error) {
+	classes := cazbling.StockClasses()
+	if len(candidates) <= len(classes) {
+		return nil, nil
+	}
+	ids := make([]int64, 0, len(candidates))
+	for id := range candidates {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, class := range classes {
+		q := cazbling.ProductQuery{Criterion: 5, Limit: ListPageSize, Stock: class, IDs: ids}
+		wk.filter(&q, wk.trustSince, wk.trustTo)
+		changed, _, err := wk.j.ERP.ProductsPage(ctx, q, 1) // at most a page of ids: one page
+		if err != nil {
+			if stopsTenant(ctx, err) {
+				return nil, fmt.Errorf("list Bling products changed since the last run: %w", err)
+			}
+			return nil, nil
+		}
+		for _, s := range changed {
+			delete(candidates, s.ID)
+		}
+	}
+	return candidates, nil
 }
 
 // linkAndClaim finds the links of the items' SKUs and refuses SKUs that Bling has on

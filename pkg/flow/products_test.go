@@ -290,9 +290,9 @@ func TestWindowLooksUpOnlyUnvouchedSKUs(t *testing.T) {
 		t.Errorf("window run %+v, Bling %v; want no look-up and one page per class", res, erp)
 	}
 
-	// The seller gives a new product SKU-A. The new one is looked up and refused; the
-	// link is marked shared. (The old one, listed in the overlap before the new one
-	// and unchanged, was neither written nor refused in that run.)
+	// The seller gives a new product SKU-A. Both are looked up and refused; the link is
+	// marked shared. (The old one, unchanged in the overlap, is one of too few trusted
+	// products to be worth asking Bling about: it is read, and refused too.)
 	dup := e.product("SKU-A", "7")
 	res = e.sync(Options{})
 	erp, _ = e.calls()
@@ -300,9 +300,14 @@ func TestWindowLooksUpOnlyUnvouchedSKUs(t *testing.T) {
 		t.Fatalf("run with a duplicate %+v, Bling %v; want an error after a look-up", res, erp)
 	}
 	want := fmt.Sprintf("(%d, %d)", a, dup)
-	if rows := e.productRows(res.RunID)["SKU-A"]; len(rows) != 1 || rows[0].BlingID != fmt.Sprint(dup) ||
-		rows[0].Status != cazbling.StatusError || !strings.Contains(rows[0].Message, want) {
-		t.Fatalf("SKU-A rows %+v, want an error for %d naming %s", rows, dup, want)
+	rows := e.productRows(res.RunID)["SKU-A"]
+	if len(rows) != 2 {
+		t.Fatalf("SKU-A rows %+v, want an error for each of %d and %d", rows, a, dup)
+	}
+	for _, r := range rows {
+		if r.Status != cazbling.StatusError || !strings.Contains(r.Message, want) {
+			t.Fatalf("SKU-A row %+v, want an error naming %s", r, want)
+		}
 	}
 	if l := e.link("SKU-A"); !l.SKUShared || l.BlingID != a {
 		t.Errorf("link %+v, want marked shared and still naming %d", l, a)
@@ -417,5 +422,56 @@ func TestSyncStockSetsStockOfProductsLinkedBehindTheSweep(t *testing.T) {
 	e.market.mu.Unlock()
 	if got != 2 {
 		t.Errorf("CaZco stock of NEW is %d, want 2", got)
+	}
+}
+
+// In a window's overlap with the last run, products a run since then read and found
+// current are not read again, unless Bling lists them as changed since the last cursor
+// (a change the list entry does not show, here the brand); when Bling cannot say, they
+// are all read.
+func TestWindowTrustsOverlapOnlyWhatDidNotChange(t *testing.T) {
+	e := newProductsEnv(t)
+	var ids []int64
+	for i := range 10 {
+		ids = append(ids, e.product(fmt.Sprintf("SKU-%02d", i), "3"))
+	}
+	if res := e.sync(Options{}); res.Status != cazbling.StatusOK { // full walk; cursor at its start
+		t.Fatalf("activation %+v", res)
+	}
+	start := e.clock.Now()
+	e.sync(Options{}) // within the margin: nothing is trusted, each is read and found current
+	e.calls()
+
+	// SKU-03's brand changes; Bling dates the change after the last cursor.
+	e.erp.mu.Lock()
+	e.erp.changed = map[int64]time.Time{}
+	for _, id := range ids {
+		e.erp.changed[id] = start.Add(-5 * time.Minute) // in the overlap, before the cursor
+	}
+	e.erp.changed[ids[3]] = start.Add(30 * time.Second)
+	e.erp.products[3].Brand = "Marca Nova"
+	e.erp.mu.Unlock()
+	res := e.sync(Options{})
+	erp, market := e.calls()
+	if res.Status != cazbling.StatusOK || erp["Product"] != 1 || market["UpdateProduct"] != 1 {
+		t.Fatalf("run %+v: Bling %v, CaZco %v; want SKU-03 alone read and written", res, erp, market)
+	}
+	// 3 pages of the window, 3 listings of the trusted ids.
+	if erp["ProductsPage"] != 6 {
+		t.Errorf("%d listings, want 6 (one page per class, one id listing per class)", erp["ProductsPage"])
+	}
+	if rows := e.productRows(res.RunID)["SKU-03"]; len(rows) == 0 || rows[0].Action != cazbling.ActionUpdated {
+		t.Errorf("SKU-03 rows %+v, want updated", rows)
+	}
+
+	// Bling cannot list by id now: every product of the page is read (and found
+	// current, with no write).
+	e.erp.mu.Lock()
+	e.erp.failIDListing = blingError("GET /produtos", cazbling.KindServer)
+	e.erp.mu.Unlock()
+	res = e.sync(Options{})
+	erp, market = e.calls()
+	if res.Status != cazbling.StatusOK || erp["Product"] != 10 || market["UpdateProduct"] != 0 {
+		t.Errorf("run without id listings %+v: Bling %v, CaZco %v; want all 10 read, none written", res, erp, market)
 	}
 }
