@@ -171,6 +171,7 @@ Exit status: 0 all went well; 1 an item or tenant failed (the log says which);
 		NewLogsCmd(app),
 		NewTenantsCmd(app),
 		NewSandboxCmd(app),
+		NewPanelCmd(app),
 	)
 	return root
 }

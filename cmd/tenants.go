@@ -88,6 +88,7 @@ skip the tenant until 'tenants reactivate ID'.`,
 	c.AddCommand(showCmd,
 		status("deactivate", "Make every sync command skip a tenant until it is reactivated", cazbling.TenantInactive),
 		status("reactivate", "Let the sync commands work a deactivated or paused tenant again", cazbling.TenantActive),
+		NewTenantsInviteCmd(app),
 	)
 	return c
 }

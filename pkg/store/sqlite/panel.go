@@ -16,8 +16,18 @@ import (
 // that the store file (or a backup) opens no session and redeems no invite.
 
 // ErrPanelToken is returned for an invite, session or state that is unknown, used,
-// expired or another session's: the caller cannot tell which, and need not.
-var ErrPanelToken = errors.New("unknown, used or expired token")
+// expired or another session's: the caller cannot tell which, and need not. It wraps
+// cazbling.ErrNotFound.
+var ErrPanelToken = fmt.Errorf("unknown, used or expired token: %w", cazbling.ErrNotFound)
+
+// Ping checks that the store answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.db.QueryRowContext(ctx, `SELECT 1 FROM meta LIMIT 1`).Scan(&one); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return s.fail("ping store", err)
+	}
+	return nil
+}
 
 func tokenHash(token string) []byte {
 	h := sha256.Sum256([]byte(token))
