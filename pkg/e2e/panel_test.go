@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -51,6 +52,24 @@ func artifactsDir(t *testing.T) string {
 	return dir
 }
 
+// syncBuffer collects a process's output while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 func freePort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -82,8 +101,8 @@ func TestE2EPanelInBrowser(t *testing.T) {
 
 	panel := e.command(context.Background(), "panel", "--listen", addr, "--public-url", public,
 		"--bling-url", e.base+"/Api/v3", "--bling-client-id", tn.ClientID, "--bling-client-secret", tn.ClientSecret)
-	var stderr strings.Builder
-	panel.Stderr = &stderr
+	stderr := &syncBuffer{}
+	panel.Stderr = stderr
 	if err := panel.Start(); err != nil {
 		t.Fatal(err)
 	}
