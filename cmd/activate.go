@@ -156,23 +156,17 @@ func (app *App) activate(ctx context.Context, o *ActivateOptions) error {
 	if err != nil {
 		return err
 	}
-	mem := &memoryTokens{tok: tok}
-	erp, err := bling.New(cl.blingOptions(t, mem))
-	if err != nil {
-		return usageErr("Bling settings of tenant %q: %v", t.ID, err)
+	company, deposits, tok, err := verifyBling(ctx, cl, t, tok)
+	var ue *ExitError
+	if errors.As(err, &ue) {
+		return err
 	}
-	company, err := erp.Company(ctx)
 	if err != nil {
-		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("Bling side of tenant %q: the token works but reading the company failed: %w. Nothing was saved; authorize again with a new --bling-code", t.ID, err)}
-	}
-	deposits, err := erp.Deposits(ctx)
-	if err != nil {
-		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("Bling side of tenant %q: list deposits: %w. Nothing was saved", t.ID, err)}
+		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("Bling side of tenant %q: %w. Nothing was saved; authorize again with a new --bling-code", t.ID, err)}
 	}
 	if t.BlingDeposit != 0 && !slices.ContainsFunc(deposits, func(d cazbling.Deposit) bool { return d.ID == t.BlingDeposit }) {
 		return usageErr("--bling-deposit %d is not a deposit of this Bling account; the deposits are listed below:\n%s", t.BlingDeposit, depositList(deposits))
 	}
-	tok, _ = mem.Token(ctx) // the client may have refreshed it
 
 	t.Status, t.StatusReason = cazbling.TenantActive, ""
 	if err := store.UpsertTenant(ctx, t, &tok); err != nil {
@@ -200,6 +194,27 @@ func (app *App) activate(ctx context.Context, o *ActivateOptions) error {
 	fopts := app.flowOptions()
 	fopts.Tenants, fopts.Full = []string{t.ID}, true
 	return app.runFlow(ctx, "activate", cazbling.FlowActivate, fopts, initialSync)
+}
+
+// verifyBling proves a token pair not yet saved: it reads the account's company and
+// deposits with it. It returns the pair as the client left it (it may have refreshed
+// it). activate and the panel both verify this way before saving anything.
+func verifyBling(ctx context.Context, cl *clients, t cazbling.Tenant, tok cazbling.Token) (cazbling.Company, []cazbling.Deposit, cazbling.Token, error) {
+	mem := &memoryTokens{tok: tok}
+	erp, err := bling.New(cl.blingOptions(t, mem))
+	if err != nil {
+		return cazbling.Company{}, nil, tok, usageErr("Bling settings of tenant %q: %v", t.ID, err)
+	}
+	company, err := erp.Company(ctx)
+	if err != nil {
+		return company, nil, tok, fmt.Errorf("the token works but reading the company failed: %w", err)
+	}
+	deposits, err := erp.Deposits(ctx)
+	if err != nil {
+		return company, nil, tok, fmt.Errorf("list deposits: %w", err)
+	}
+	tok, _ = mem.Token(ctx)
+	return company, deposits, tok, nil
 }
 
 // initialSync is activate's first sync: the whole catalogue, then every stock level.

@@ -172,6 +172,7 @@ Exit status: 0 all went well; 1 an item or tenant failed (the log says which);
 		NewTenantsCmd(app),
 		NewSandboxCmd(app),
 		newGenDocsCmd(),
+		NewPanelCmd(app),
 	)
 	return root
 }

@@ -16,6 +16,7 @@ type SandboxOptions struct {
 	BlingRate int
 	CazcoRPM  int
 	TokenTTL  time.Duration
+	Redirect  string
 }
 
 // NewSandboxCmd builds `cazbling sandbox`.
@@ -42,6 +43,9 @@ demo credentials to use with 'cazbling activate', and runs until interrupted.`,
 				return usageErr("sandbox: %v", err)
 			}
 			defer sb.Close()
+			if opts.Redirect != "" {
+				sb.Bling.SetRedirectURI(opts.Redirect)
+			}
 			out := app.IO.Out
 			fmt.Fprintf(out, "Bling API:  %s/Api/v3\nCaZco API:  %s/api/v1/seller\nAdmin:      %s/_sandbox/\n\n", base, base, base)
 			for _, d := range sb.DemoTenants() {
@@ -60,5 +64,6 @@ demo credentials to use with 'cazbling activate', and runs until interrupted.`,
 	f.IntVar(&opts.BlingRate, "bling-rate", 3, "Bling requests per second per account (negative: unlimited)")
 	f.IntVar(&opts.CazcoRPM, "cazco-rate", 60, "CaZco requests per minute per key (0: unlimited)")
 	f.DurationVar(&opts.TokenTTL, "token-ttl", 6*time.Hour, "lifetime of Bling access tokens")
+	f.StringVar(&opts.Redirect, "bling-redirect-uri", "", "the Bling app's redirect URI, e.g. the panel's <public-url>/oauth/bling/callback: the authorize page then asks Autorizar/Negar and sends the browser there with code and state (or error=access_denied)")
 	return c
 }

@@ -88,6 +88,7 @@ skip the tenant until 'tenants reactivate ID'.`,
 	c.AddCommand(showCmd,
 		status("deactivate", "Make every sync command skip a tenant until it is reactivated", cazbling.TenantInactive),
 		status("reactivate", "Let the sync commands work a deactivated or paused tenant again", cazbling.TenantActive),
+		NewTenantsInviteCmd(app),
 	)
 	return c
 }
@@ -620,6 +621,9 @@ func tenantStatusRun(ctx context.Context, o *TenantsOptions, to cazbling.TenantS
 		case cazbling.TenantNeedsReauth:
 			return usageErr("tenant %q needs to authorize Bling again (%s); reactivating cannot fix that: run 'cazbling activate %s' with a new --bling-code",
 				t.ID, t.StatusReason, t.ID)
+		case cazbling.TenantInvited:
+			return usageErr("tenant %q is invited and has not connected yet; it becomes active when the seller connects in the panel (or with 'cazbling activate %s')",
+				t.ID, t.ID)
 		}
 		done = fmt.Sprintf("Reactivated %s (it was %s): the next sync runs work it.", t.ID, t.Status)
 	default:

@@ -16,7 +16,9 @@ export CAZBLING_CAZCO_RPM=600
 # changes are seconds old, so it reads up to a second ago.
 export CAZBLING_MARGIN=1s
 
-$BIN sandbox --addr "127.0.0.1:$PORT" --cazco-rate 600 >"$DIR/sandbox.out" 2>"$DIR/sandbox.log" &
+PANEL_PORT=${DEMO_PANEL_PORT:-18090}
+PANEL="http://127.0.0.1:$PANEL_PORT"
+$BIN sandbox --addr "127.0.0.1:$PORT" --cazco-rate 600 --bling-redirect-uri "$PANEL/oauth/bling/callback" >"$DIR/sandbox.out" 2>"$DIR/sandbox.log" &
 SANDBOX=$!
 trap 'kill $SANDBOX 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
@@ -62,3 +64,24 @@ step "cazbling logs --tenant $TENANT --limit 20"
 $BIN logs --tenant "$TENANT" --limit 20 || true
 step "cazbling logs --status error (what needs a person)"
 $BIN logs --status error || true
+
+step "The seller panel: an invite link for a new seller (opened in a browser, it sets up the store)"
+# casa-do-joao is a sandbox account not activated above: the panel connects it.
+PANEL_TENANT=casa-do-joao
+PANEL_ID=$(curl -fs "$BASE/_sandbox/tenants" | sed -n 's/.*"tenant":"'$PANEL_TENANT'"[^}]*"client_id":"\([^"]*\)".*/\1/p')
+PANEL_SECRET=$(curl -fs "$BASE/_sandbox/tenants" | sed -n 's/.*"tenant":"'$PANEL_TENANT'"[^}]*"client_secret":"\([^"]*\)".*/\1/p')
+PANEL_KEY=$(curl -fs "$BASE/_sandbox/tenants" | sed -n 's/.*"tenant":"'$PANEL_TENANT'"[^}]*"cazco_key":"\([^"]*\)".*/\1/p')
+$BIN tenants invite "$PANEL_TENANT" --public-url "$PANEL" || true
+cat <<EOT
+
+To try it, start a sandbox and the panel (two terminals):
+
+  $BIN sandbox --addr 127.0.0.1:$PORT --cazco-rate 600 \\
+      --bling-redirect-uri $PANEL/oauth/bling/callback
+  CAZBLING_DB=$CAZBLING_DB $BIN panel --listen 127.0.0.1:$PANEL_PORT --public-url $PANEL \\
+      --bling-url $BASE/Api/v3 --bling-client-id $PANEL_ID --bling-client-secret $PANEL_SECRET
+
+then open the invite link above and enter, in the CaZco step:
+  API URL: $BASE/api/v1/seller    API key: $PANEL_KEY
+(The demo's sandbox stops when this script ends; the one you start keeps the same demo data.)
+EOT

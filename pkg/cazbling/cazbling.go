@@ -4,6 +4,7 @@
 package cazbling
 
 import (
+	"net/url"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -18,6 +19,11 @@ const (
 	TenantNeedsReauth TenantStatus = "needs_reauth"
 	TenantPaused      TenantStatus = "paused" // until Tenant.PausedUntil
 	TenantInactive    TenantStatus = "inactive"
+	// TenantInvited is a tenant registered by `tenants invite` that has not connected
+	// through the panel yet: no flow works it until it is active.
+	TenantInvited TenantStatus = "invited"
+	// TenantPausedBySeller is a tenant whose seller stopped syncing in the panel.
+	TenantPausedBySeller TenantStatus = "paused_by_seller"
 )
 
 // Flow names, as stored in runs, log rows and leases and accepted by `logs --flow`.
@@ -476,9 +482,50 @@ type LogEntry struct {
 	Key      string // SKU or CaZco order id
 	Action   string
 	Status   string
-	Message  string
+	Message  string // in English, for the CLI; rows without a Code have only this
 	BlingID  string
 	CazcoID  string
+	// Code names the message (e.g. "product.created") and Params are its parameters,
+	// so that the panel can say it in Portuguese; both are optional.
+	Code   string
+	Params LogParams
+}
+
+// LogParams are the parameters of a log row's Code, kept as a query string
+// ("qty=3&sku=A-1") so that a LogEntry stays comparable. Make them with Params.
+type LogParams string
+
+// Params builds LogParams from name, value pairs (a trailing name without a value is
+// dropped).
+func Params(pairs ...string) LogParams {
+	v := url.Values{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		v.Set(pairs[i], pairs[i+1])
+	}
+	return LogParams(v.Encode())
+}
+
+// Get returns the parameter name, "" if absent.
+func (p LogParams) Get(name string) string {
+	v, _ := url.ParseQuery(string(p))
+	return v.Get(name)
+}
+
+// With returns p with name set to value.
+func (p LogParams) With(name, value string) LogParams {
+	v, _ := url.ParseQuery(string(p))
+	v.Set(name, value)
+	return LogParams(v.Encode())
+}
+
+// Map returns the parameters as a map.
+func (p LogParams) Map() map[string]string {
+	v, _ := url.ParseQuery(string(p))
+	m := make(map[string]string, len(v))
+	for k := range v {
+		m[k] = v.Get(k)
+	}
+	return m
 }
 
 // Run is one flow run for one tenant.
@@ -524,7 +571,10 @@ type LogFilter struct {
 	Key      string // SKU or order id
 	Entity   string
 	RunID    int64
-	Limit    int // 0: all
+	// Search matches a row's key (SKU or CaZco order id) or its order number exactly.
+	Search string
+	Limit  int // 0: all
+	Offset int // rows to skip, for paging
 }
 
 // RunFilter selects runs; zero fields do not filter. Runs come newest first.

@@ -772,7 +772,7 @@ func (s *orderSync) linkOf(t *orderTask, state cazbling.OrderLinkState, blingID 
 func (s *orderSync) row(t *orderTask, action, status string, blingID int64, msg string) cazbling.LogEntry {
 	e := cazbling.LogEntry{
 		Entity: cazbling.EntityOrder, Key: t.id(), Action: action, Status: status,
-		Message: msg, CazcoID: t.id(),
+		Message: msg, CazcoID: t.id(), Params: orderParams(t),
 	}
 	if blingID != 0 {
 		e.BlingID = strconv.FormatInt(blingID, 10)

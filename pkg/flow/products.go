@@ -174,6 +174,7 @@ type item struct {
 	link    cazbling.ProductLink
 	linked  bool
 	errMsg  string // not sent: an error row
+	errCode string // its log code, when it has one of its own
 	skipMsg string // not sent on purpose: a skipped row
 	retry   error  // Bling could not be read now: left for a later run
 	// shared, with errMsg, is the SKU's link marked as shared by several Bling
@@ -656,6 +657,7 @@ func (wk *walker) linkAndClaim(ctx context.Context, items []item, owners map[str
 		}
 		if len(ids) > 1 {
 			it.errMsg = duplicateMessage(sku, ids)
+			it.errCode = CodeProductDuplicateSKU + "?" + string(cazbling.Params("ids", joinIDs(ids)))
 			if l, ok := links[sku]; ok && !l.SKUShared {
 				l.SKUShared = true
 				it.shared = &l
@@ -703,6 +705,7 @@ func (wk *walker) write(ctx context.Context, items []item) (b cazbling.Batch, re
 			entry.Action, entry.Status, entry.Message = cazbling.ActionSkipped, cazbling.StatusSkipped, it.skipMsg
 		case it.errMsg != "":
 			entry.Action, entry.Status, entry.Message = cazbling.ActionFailed, cazbling.StatusError, it.errMsg
+			entry.Code, entry.Params = splitCode(it.errCode)
 			if it.shared != nil {
 				b.ProductLinks = append(b.ProductLinks, *it.shared)
 			}

@@ -121,6 +121,7 @@ func (j *Job) Commit(ctx context.Context, b cazbling.Batch) error {
 		if j.Opts.DryRun && e.Message == "" {
 			e.Message = "dry run: nothing written"
 		}
+		fillCode(e)
 	}
 	if j.Opts.DryRun {
 		b = cazbling.Batch{Logs: b.Logs}
@@ -235,7 +236,8 @@ func selectTenants(ctx context.Context, s cazbling.Store, names []string, now ti
 		return nil, err
 	}
 	return slices.DeleteFunc(all, func(t cazbling.Tenant) bool {
-		return t.Status == cazbling.TenantInactive
+		// An invited tenant has not connected yet: it has nothing to run with.
+		return t.Status == cazbling.TenantInactive || t.Status == cazbling.TenantInvited
 	}), nil
 }
 
@@ -250,6 +252,10 @@ func runTenant(ctx context.Context, d *Deps, flow string, opts Options, t cazbli
 	switch t.Status {
 	case cazbling.TenantInactive:
 		return finish(cazbling.StatusSkipped, "tenant is inactive; `cazbling tenants reactivate "+t.ID+"` turns it back on")
+	case cazbling.TenantInvited:
+		return finish(cazbling.StatusSkipped, "tenant is invited and has not connected Bling and CaZco in the panel yet")
+	case cazbling.TenantPausedBySeller:
+		return finish(cazbling.StatusSkipped, "the seller paused syncing in the panel ("+t.StatusReason+"); it goes on when the seller resumes it")
 	case cazbling.TenantNeedsReauth:
 		return finish(cazbling.StatusError, fmt.Sprintf("tenant %q needs to authorize Bling again (%s); run `cazbling activate %s` with a new --bling-code", t.ID, t.StatusReason, t.ID))
 	case cazbling.TenantPaused:

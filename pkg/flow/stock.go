@@ -447,7 +447,7 @@ func stockOutcome(ctx context.Context, j *Job, p pendingStock, err error, b *caz
 		if p.note != "" {
 			status, msg = cazbling.StatusWarning, msg+"; "+p.note
 		}
-		b.Logs = append(b.Logs, stockEntry(p.link, cazbling.ActionStockSet, status, msg))
+		b.Logs = append(b.Logs, withCode(stockEntry(p.link, cazbling.ActionStockSet, status, msg), CodeStockSet, p.params()))
 	case stopsTenant(ctx, err):
 		return fmt.Errorf("write CaZco stock: %w", err)
 	case retryable(err):

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"html"
 	"mime"
 	"net"
 	"net/http"
@@ -71,14 +72,19 @@ func (s *Sim) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	code := s.issueCodeLocked(q.Get("client_id"))
+	known := s.accounts[q.Get("client_id")] != nil
+	target, consent := s.opts.RedirectURI, s.consent
 	s.mu.Unlock()
-	if code == "" {
+	if !known {
 		writeError(w, http.StatusBadRequest, apiError{Type: TypeInvalidClient, Message: "invalid_client",
 			Description: "Aplicativo não encontrado."})
 		return
 	}
-	target := s.opts.RedirectURI
+	decision := q.Get("decision")
+	if consent && decision == "" {
+		s.consentPage(w, q)
+		return
+	}
 	if target == "" {
 		scheme := "http"
 		if r.TLS != nil {
@@ -93,10 +99,46 @@ func (s *Sim) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := u.Query()
-	v.Set("code", code)
+	if decision == "deny" {
+		// The seller refused: Bling sends the browser back with error=access_denied.
+		v.Set("error", "access_denied")
+		v.Set("error_description", "O usuário negou o acesso.")
+	} else {
+		s.mu.Lock()
+		code := s.issueCodeLocked(q.Get("client_id"))
+		s.mu.Unlock()
+		v.Set("code", code)
+	}
 	v.Set("state", state)
 	u.RawQuery = v.Encode()
 	http.Redirect(w, r, u.String(), http.StatusFound)
+}
+
+// SetRedirectURI makes /oauth/authorize show a consent page (Autorizar / Negar) and
+// then send the browser to uri, as Bling does with an app's registered redirect URI;
+// "" goes back to approving at once and showing the code as text.
+func (s *Sim) SetRedirectURI(uri string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.RedirectURI, s.consent = uri, uri != ""
+}
+
+// consentPage stands in for Bling's "authorize this app?" page.
+func (s *Sim) consentPage(w http.ResponseWriter, q url.Values) {
+	link := func(decision string) string {
+		v := url.Values{}
+		for k, vs := range q {
+			v[k] = vs
+		}
+		v.Set("decision", decision)
+		return "?" + v.Encode()
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	fmt.Fprintf(w, `<!doctype html><html lang="pt-BR"><head><meta charset="utf-8"><title>Bling (sandbox): autorizar aplicativo</title></head>
+<body><h1>Bling (sandbox)</h1><p>O aplicativo <strong>%s</strong> quer acessar a sua conta do Bling.</p>
+<p><a id="allow" href="%s">Autorizar</a> &nbsp; <a id="deny" href="%s">Negar</a></p></body></html>`,
+		html.EscapeString(q.Get("client_id")), html.EscapeString(link("allow")), html.EscapeString(link("deny")))
 }
 
 // handleCallback is the default redirect target: it shows the code for a person to paste.

@@ -63,6 +63,7 @@ type Sim struct {
 	mux  *http.ServeMux
 
 	mu         sync.Mutex
+	consent    bool // SetRedirectURI: authorize shows a consent page first (and opts.RedirectURI is guarded by mu)
 	accounts   map[string]*account
 	order      []string // client ids, in the order added
 	codes      map[string]*grant

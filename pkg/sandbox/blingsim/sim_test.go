@@ -544,3 +544,36 @@ func TestValidators(t *testing.T) {
 		}
 	}
 }
+
+// With a redirect URI set, authorize asks first; Autorizar sends a code and the state
+// there, Negar sends error=access_denied and the state, and no code.
+func TestAuthorizeConsentAllowAndDeny(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.sim.SetRedirectURI("http://127.0.0.1:9/oauth/bling/callback?keep=1")
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	base := e.srv.URL + "/Api/v3/oauth/authorize?response_type=code&client_id=" + clientA + "&state=st"
+	res, err := client.Get(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), `id="allow"`) || !strings.Contains(string(body), `id="deny"`) {
+		t.Fatalf("consent page: %d %s", res.StatusCode, body)
+	}
+	for _, tc := range []struct{ decision, want string }{{"allow", "code"}, {"deny", "error"}} {
+		res, err := client.Get(base + "&decision=" + tc.decision)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		loc, _ := url.Parse(res.Header.Get("Location"))
+		q := loc.Query()
+		if res.StatusCode != 302 || loc.Host != "127.0.0.1:9" || loc.Path != "/oauth/bling/callback" || q.Get("state") != "st" || q.Get("keep") != "1" || q.Get(tc.want) == "" {
+			t.Fatalf("%s: %d %s", tc.decision, res.StatusCode, loc)
+		}
+		if tc.decision == "deny" && (q.Get("error") != "access_denied" || q.Has("code")) {
+			t.Fatalf("deny: %s", loc)
+		}
+	}
+}

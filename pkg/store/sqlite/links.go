@@ -102,8 +102,8 @@ func applyOrderLinks(ctx context.Context, tx *sql.Tx, links []cazbling.OrderLink
 
 func applyLogs(ctx context.Context, tx *sql.Tx, logs []cazbling.LogEntry, now int64) error {
 	return execEach(ctx, tx, `INSERT INTO log_rows
-			(time, run_id, tenant_id, flow, entity, key, action, status, message, bling_id, cazco_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			(time, run_id, tenant_id, flow, entity, key, action, status, message, bling_id, cazco_id, code, params)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		len(logs), func(i int) []any {
 			e := logs[i]
 			at := toNanos(e.Time)
@@ -111,7 +111,7 @@ func applyLogs(ctx context.Context, tx *sql.Tx, logs []cazbling.LogEntry, now in
 				at = now
 			}
 			return []any{at, e.RunID, e.TenantID, e.Flow, e.Entity, e.Key, e.Action, e.Status,
-				e.Message, e.BlingID, e.CazcoID}
+				e.Message, e.BlingID, e.CazcoID, e.Code, string(e.Params)}
 		})
 }
 

@@ -56,6 +56,11 @@ func (s *Store) FinishRun(ctx context.Context, r cazbling.Run) error {
 	})
 }
 
+// likeEscape escapes LIKE's wildcards in p.
+func likeEscape(p cazbling.LogParams) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(string(p))
+}
+
 // where collects the conditions of a query that filters on optional fields.
 type where struct {
 	conds []string
@@ -106,9 +111,21 @@ func (s *Store) Logs(ctx context.Context, f cazbling.LogFilter) ([]cazbling.LogE
 	if f.RunID != 0 {
 		w.add("run_id = ?", f.RunID)
 	}
+	if f.Search != "" {
+		// An order's number is the "number" parameter of its rows' code.
+		w.conds = append(w.conds, `(key = ? OR '&' || params || '&' LIKE ? ESCAPE '\')`)
+		w.args = append(w.args, f.Search, "%&"+likeEscape(cazbling.Params("number", f.Search))+"&%")
+	}
+	page := limitClause(f.Limit)
+	if f.Offset > 0 {
+		if page == "" {
+			page = " LIMIT -1"
+		}
+		page += fmt.Sprintf(" OFFSET %d", f.Offset)
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, time, run_id, tenant_id, flow, entity, key,
-		action, status, message, bling_id, cazco_id FROM log_rows`+w.String()+`
-		ORDER BY time DESC, id DESC`+limitClause(f.Limit), w.args...)
+		action, status, message, bling_id, cazco_id, code, params FROM log_rows`+w.String()+`
+		ORDER BY time DESC, id DESC`+page, w.args...)
 	if err != nil {
 		return nil, s.fail("read logs", err)
 	}
@@ -116,14 +133,16 @@ func (s *Store) Logs(ctx context.Context, f cazbling.LogFilter) ([]cazbling.LogE
 	var entries []cazbling.LogEntry
 	for rows.Next() {
 		var (
-			e  cazbling.LogEntry
-			at int64
+			e      cazbling.LogEntry
+			at     int64
+			params string
 		)
 		if err := rows.Scan(&e.ID, &at, &e.RunID, &e.TenantID, &e.Flow, &e.Entity, &e.Key,
-			&e.Action, &e.Status, &e.Message, &e.BlingID, &e.CazcoID); err != nil {
+			&e.Action, &e.Status, &e.Message, &e.BlingID, &e.CazcoID, &e.Code, &params); err != nil {
 			return nil, s.fail("read logs", err)
 		}
 		e.Time = fromNanos(at)
+		e.Params = cazbling.LogParams(params)
 		entries = append(entries, e)
 	}
 	if err := rows.Err(); err != nil {

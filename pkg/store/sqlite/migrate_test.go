@@ -28,6 +28,12 @@ func TestOlderSchemaMigratesKeepingData(t *testing.T) {
 		"ALTER TABLE product_links DROP COLUMN seen_at",
 		"ALTER TABLE product_links DROP COLUMN summary_hash",
 		"ALTER TABLE product_links DROP COLUMN sku_shared",
+		"ALTER TABLE log_rows DROP COLUMN code",
+		"ALTER TABLE log_rows DROP COLUMN params",
+		"DROP TABLE panel_oauth_states",
+		"DROP TABLE panel_sessions",
+		"DROP TABLE panel_invites",
+		"DROP TABLE panel_used_jti",
 		"PRAGMA user_version = 1",
 	} {
 		if _, err := db.Exec(q); err != nil {

@@ -1,0 +1,3 @@
+-- Reserved: number 0004 belongs to a migration made on another branch; this
+-- placeholder (a comment, no statement) only keeps the numbers contiguous on the
+-- panel branch and is replaced by that migration at merge.
