@@ -23,7 +23,7 @@ var layers = map[string][]string{
 	"pkg/bling":            {"pkg/cazbling", "pkg/httpx"},
 	"pkg/cazco":            {"pkg/cazbling", "pkg/httpx"},
 	"pkg/flow":             {"pkg/cazbling"},
-	"pkg/panel":            {"pkg/cazbling", "pkg/flow"},
+	"pkg/panel":            {"pkg/cazbling"},
 	"pkg/store/sqlite":     {"pkg/cazbling"},
 	"pkg/sandbox":          {"pkg/sandbox/blingsim", "pkg/sandbox/cazcosim"},
 	"pkg/sandbox/blingsim": {},
