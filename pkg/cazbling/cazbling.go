@@ -4,6 +4,7 @@
 package cazbling
 
 import (
+	"fmt"
 	"net/url"
 	"time"
 
@@ -64,6 +65,22 @@ type Tenant struct {
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// RateLimit is an API's allowance for one key as its answers advertise it: at most N
+// requests in any Window. The zero value means none is known.
+type RateLimit struct {
+	N      int
+	Window time.Duration
+	SeenAt time.Time // when an answer last advertised it
+}
+
+// String says the limit, e.g. "600 per 1m0s".
+func (l RateLimit) String() string {
+	if l.N <= 0 || l.Window <= 0 {
+		return "unknown"
+	}
+	return fmt.Sprintf("%d per %v", l.N, l.Window)
 }
 
 // DefaultImportStatuses are the CaZco order statuses filed in Bling unless a tenant
