@@ -52,9 +52,9 @@ type Options struct {
 	RatePerMinute int              // requests per key per window; 0 = unlimited
 	// Window is the span RatePerMinute counts over; 0 is a minute, as the contract
 	// says. Any other is advertised in a RateLimit-Policy header ("n;w=seconds").
-	Window time.Duration
-	NoBatchStock  bool             // PUT /stock answers 404, as a store without the batch endpoint
-	Logger        *slog.Logger     // nil: discard
+	Window       time.Duration
+	NoBatchStock bool         // PUT /stock answers 404, as a store without the batch endpoint
+	Logger       *slog.Logger // nil: discard
 }
 
 // Sim is the stand-in CaZco seller API. It is an http.Handler and safe for concurrent use.
