@@ -6,7 +6,7 @@ import "math"
 //
 // A tenant's run waits almost always on its own accounts' limits: Bling's pace per
 // account (2.8/s) and CaZco's per key (57 a minute by default). The one limit the
-// tenants share is Bling's per-IP window (49.5/s). Working IP ÷ account (18) tenants
+// tenants share is Bling's per-IP window (500 in any 10 s). Working IP ÷ account (18) tenants
 // at once keeps that window full only while every one of them is reading Bling; a
 // tenant writing to CaZco, or waiting on its key, reads Bling far less than its pace.
 // So the default works every selected tenant at once, and the shared window (which

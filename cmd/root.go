@@ -226,7 +226,7 @@ func (app *App) setup(cmd *cobra.Command) error {
 
 // tuning reads the knobs that tests, benchmarks and unusual accounts set.
 func (app *App) tuning(env func(string) string) error {
-	app.BlingRate, app.BlingIPRate, app.CazcoRPM = 2.8, 49.5, 60
+	app.BlingRate, app.BlingIPRate, app.CazcoRPM = 2.8, 50, 60
 	app.RetryBase, app.Overlap, app.Margin = 0, flow.DefaultOverlap, flow.DefaultMargin
 	for _, k := range []struct {
 		key string
