@@ -1,27 +1,21 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"database/sql"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3"
 	"github.com/shopspring/decimal"
 
 	"github.com/cazbling/cazbling/pkg/sandbox/blingsim"
 	"github.com/cazbling/cazbling/pkg/sandbox/cazcosim"
 )
 
-// The data, checks, store reads and processes of the orders scenarios (orders_test.go).
+// The data, checks and store reads of the orders scenarios (orders_test.go). The
+// processes, the seed and the store handle are the reliability suite's
+// (reliability_test.go).
 
 // ---------------------------------------------------------------- data
 
@@ -249,16 +243,6 @@ func ordersContactIDs(e *env, tn tenant) map[int64]bool {
 	return ids
 }
 
-// ordersNoPanic fails when a run's output shows a panic.
-func ordersNoPanic(t *testing.T, r result) {
-	t.Helper()
-	for _, s := range []string{r.stdout, r.stderr} {
-		if strings.Contains(s, "panic") || strings.Contains(s, "goroutine ") {
-			t.Fatalf("the run panicked:\n%s", r)
-		}
-	}
-}
-
 // ordersErrorRows are the order rows with status error, by CaZco order id.
 func ordersErrorRows(t *testing.T, e *env) map[string][]logRow {
 	t.Helper()
@@ -273,37 +257,11 @@ func ordersErrorRows(t *testing.T, e *env) map[string][]logRow {
 
 // ---------------------------------------------------------------- the store
 
-// ordersDB opens the scenario's store file directly, to simulate what only time
-// does (a lease lapsing) and to read the order links and cursor.
-func ordersDB(t *testing.T, e *env) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(e.dir, "store", "cazbling.db")+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
-
-// ordersExpireLeases makes every lease lapse, as waiting out the lease TTL would
-// after a kill -9 (the killed process never released its lease), without the wait.
-// It returns how many leases were left behind.
-func ordersExpireLeases(t *testing.T, e *env) int64 {
-	t.Helper()
-	db := ordersDB(t, e)
-	defer db.Close()
-	res, err := db.Exec(`UPDATE leases SET expires_at = 0`)
-	if err != nil {
-		t.Fatalf("expire leases: %v", err)
-	}
-	n, _ := res.RowsAffected()
-	return n
-}
-
 // ordersLinkStates counts tn's order links by state, and returns the state of the
 // link of each order number.
 func ordersLinkStates(t *testing.T, e *env, tn tenant) (counts map[string]int, byNumber map[string]string) {
 	t.Helper()
-	db := ordersDB(t, e)
+	db := relDB(t, e)
 	defer db.Close()
 	rows, err := db.Query(`SELECT number, state FROM order_links WHERE tenant_id = ?`, tn.ID)
 	if err != nil {
@@ -329,7 +287,7 @@ func ordersLinkStates(t *testing.T, e *env, tn tenant) (counts map[string]int, b
 // between notBefore and now.
 func ordersCursorSane(t *testing.T, e *env, tn tenant, notBefore time.Time) {
 	t.Helper()
-	db := ordersDB(t, e)
+	db := relDB(t, e)
 	defer db.Close()
 	var value string
 	if err := db.QueryRow(`SELECT value FROM cursors WHERE tenant_id = ? AND stream = 'orders'`, tn.ID).Scan(&value); err != nil {
@@ -344,84 +302,4 @@ func ordersCursorSane(t *testing.T, e *env, tn tenant, notBefore time.Time) {
 	if c.Before(notBefore) || c.After(time.Now()) {
 		t.Errorf("orders cursor %s is outside [%s, now]", c.Format(time.RFC3339Nano), notBefore.Format(time.RFC3339Nano))
 	}
-}
-
-// ---------------------------------------------------------------- processes
-
-// ordersProc is a started run of the binary.
-type ordersProc struct {
-	cmd      *exec.Cmd
-	done     chan struct{}
-	out, err bytes.Buffer
-	code     int
-}
-
-// ordersStart starts the binary with args and returns at once.
-func ordersStart(t *testing.T, e *env, args ...string) *ordersProc {
-	t.Helper()
-	p := &ordersProc{done: make(chan struct{})}
-	cmd := e.command(context.Background(), args...)
-	cmd.Stdout, cmd.Stderr = &p.out, &p.err
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p.cmd = cmd
-	go func() {
-		err := cmd.Wait()
-		p.code = 0
-		if err != nil {
-			p.code = -1
-			if cmd.ProcessState != nil {
-				p.code = cmd.ProcessState.ExitCode()
-			}
-		}
-		close(p.done)
-	}()
-	return p
-}
-
-// exited reports whether the process has ended.
-func (p *ordersProc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// kill sends SIGKILL to the process group and waits; it reports whether the
-// process was still running when the signal went.
-func (p *ordersProc) kill() bool {
-	alive := !p.exited()
-	if alive {
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-	}
-	<-p.done
-	return alive
-}
-
-// wait waits for the end (at most 3 minutes) and returns the result.
-func (p *ordersProc) wait(t *testing.T) result {
-	t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(3 * time.Minute):
-		p.kill()
-		t.Fatal("the run took more than 3 minutes")
-	}
-	return result{code: p.code, stdout: p.out.String(), stderr: p.err.String()}
-}
-
-// ordersSeed is the seed of a randomized scenario: CAZBLING_E2E_SEED to replay one.
-func ordersSeed(t *testing.T) uint64 {
-	t.Helper()
-	if s := os.Getenv("CAZBLING_E2E_SEED"); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("CAZBLING_E2E_SEED=%q: %v", s, err)
-		}
-		return n
-	}
-	return uint64(time.Now().UnixNano())
 }

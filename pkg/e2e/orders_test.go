@@ -65,7 +65,7 @@ func TestE2EOrdersSixty(t *testing.T) {
 	}
 
 	r := e.mustRun(1, "sync-orders")
-	ordersNoPanic(t, r)
+	relNoPanic(t, r)
 	compared, dups := ordersCheck(t, e, tn, filed, baseline)
 	if compared != 55 {
 		t.Errorf("first run: %d orders compared in Bling, want 55", compared)
@@ -107,7 +107,7 @@ func TestE2EOrdersSixty(t *testing.T) {
 	e.mustRun(0, "sync-products")
 	e.mustRun(0, "sync-stock")
 	r = e.mustRun(0, "sync-orders")
-	ordersNoPanic(t, r)
+	relNoPanic(t, r)
 	filed = append(filed, failed...)
 	compared, d := ordersCheck(t, e, tn, filed, baseline)
 	dups += d
@@ -120,7 +120,7 @@ func TestE2EOrdersSixty(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = e.mustRun(0, "sync-orders")
-	ordersNoPanic(t, r)
+	relNoPanic(t, r)
 	paid, _ := e.sb.Cazco.Order(tn.CazcoKey, waiting[0].ID)
 	filed = append(filed, paid)
 	compared, d = ordersCheck(t, e, tn, filed, baseline)
@@ -142,7 +142,7 @@ func TestE2EOrdersSixty(t *testing.T) {
 // run finish: exactly 100 Bling orders, zero duplicates, every link created.
 func TestE2EOrdersKillLoop(t *testing.T) {
 	const catalogue, orders = 30, 100
-	seed := ordersSeed(t)
+	seed := relSeed(t)
 	t.Logf("seed %d (CAZBLING_E2E_SEED=%d replays it)", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
 
@@ -167,7 +167,7 @@ func TestE2EOrdersKillLoop(t *testing.T) {
 				t.Fatal(err)
 			}
 			grow := 1 + rng.IntN(2)
-			p := ordersStart(t, e, "sync-orders")
+			p := relStart(t, e, "sync-orders")
 			for !p.exited() && len(e.sb.Bling.Orders(tn.ClientID)) < before+grow {
 				time.Sleep(2 * time.Millisecond)
 			}
@@ -192,7 +192,7 @@ func TestE2EOrdersKillLoop(t *testing.T) {
 				t.Fatal(err)
 			}
 			delay := 20*time.Millisecond + time.Duration(rng.Int64N(int64(260*time.Millisecond)))
-			p := ordersStart(t, e, "sync-orders")
+			p := relStart(t, e, "sync-orders")
 			select {
 			case <-p.done:
 			case <-time.After(delay):
@@ -208,7 +208,7 @@ func TestE2EOrdersKillLoop(t *testing.T) {
 		}
 		// The killed process never released its lease, which lapses only after the
 		// TTL; make it lapse now, or the next run would skip the tenant (and exit 0).
-		leftLeases += ordersExpireLeases(t, e)
+		leftLeases += relExpireLeases(t, e)
 	}
 	if randomKills < 10 || commitKills < 3 {
 		t.Fatalf("kills landed: %d random, %d in the commit window; want at least 10 and 3", randomKills, commitKills)
@@ -220,11 +220,11 @@ func TestE2EOrdersKillLoop(t *testing.T) {
 	}
 	start := time.Now()
 	r := e.run("sync-orders")
-	ordersNoPanic(t, r)
+	relNoPanic(t, r)
 	if r.code != 0 {
 		t.Logf("first clean run exit %d; running once more:\n%s", r.code, r)
 		r = e.mustRun(0, "sync-orders")
-		ordersNoPanic(t, r)
+		relNoPanic(t, r)
 	}
 	if strings.Contains(r.stdout, "skipped") {
 		t.Errorf("the clean run skipped the tenant:\n%s", r)
@@ -261,10 +261,10 @@ func TestE2EOrdersTwoProcesses(t *testing.T) {
 	if err := e.sb.SetFaults(sandbox.APIBling, sandbox.Faults{Latency: 2 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	a, b := ordersStart(t, e, "sync-orders"), ordersStart(t, e, "sync-orders")
+	a, b := relStart(t, e, "sync-orders"), relStart(t, e, "sync-orders")
 	ra, rb := a.wait(t), b.wait(t)
-	ordersNoPanic(t, ra)
-	ordersNoPanic(t, rb)
+	relNoPanic(t, ra)
+	relNoPanic(t, rb)
 	if ra.code != 0 || rb.code != 0 {
 		t.Fatalf("both runs should exit 0:\nfirst: %s\nsecond: %s", ra, rb)
 	}
@@ -298,7 +298,7 @@ func TestE2EOrdersBling5xx(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.sb.ResetCounters()
-	p := ordersStart(t, e, "sync-orders")
+	p := relStart(t, e, "sync-orders")
 	faulted := false
 	for !p.exited() {
 		if len(e.sb.Bling.Orders(tn.ClientID)) >= 3 {
@@ -311,7 +311,7 @@ func TestE2EOrdersBling5xx(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	r := p.wait(t)
-	ordersNoPanic(t, r)
+	relNoPanic(t, r)
 	if !faulted {
 		t.Fatalf("the run ended before the faults were turned on:\n%s", r)
 	}
@@ -344,7 +344,7 @@ func TestE2EOrdersBling5xx(t *testing.T) {
 	for !clean && runs < 3 {
 		runs++
 		r := e.run("sync-orders")
-		ordersNoPanic(t, r)
+		relNoPanic(t, r)
 		if clean = r.code == 0; !clean {
 			t.Logf("clean run %d: exit %d\n%s", runs, r.code, r)
 		}
@@ -427,7 +427,7 @@ func TestE2EOrdersBadInput(t *testing.T) {
 	strange := ordersAdd(t, e, tn, ordersNew(64, ordersPerson(64), "em_analise_antifraude", ordersItems(64, 1, catalogue)))
 
 	r := e.mustRun(1, "sync-orders")
-	ordersNoPanic(t, r)
+	relNoPanic(t, r)
 	compared, dups := ordersCheck(t, e, tn, want, baseline)
 	if compared != len(want) {
 		t.Errorf("valid orders filed: %d, want %d", compared, len(want))
@@ -464,7 +464,7 @@ func TestE2EOrdersBadInput(t *testing.T) {
 	}
 	// A second run changes nothing in Bling and fails on the same orders only.
 	r = e.mustRun(1, "sync-orders")
-	ordersNoPanic(t, r)
+	relNoPanic(t, r)
 	c2, d2 := ordersCheck(t, e, tn, want, baseline)
 	if errs2 := ordersErrorRows(t, e); len(errs2) != len(bads) {
 		t.Errorf("after the second run, error rows for %d orders, want %d", len(errs2), len(bads))

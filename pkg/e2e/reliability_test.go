@@ -180,14 +180,28 @@ func (p *relProc) killAt(d time.Duration) bool {
 		return false
 	case <-time.After(time.Until(p.started.Add(d))):
 	}
+	return p.kill()
+}
+
+// exited reports whether the process has ended.
+func (p *relProc) exited() bool {
 	select {
 	case <-p.done:
-		return false
+		return true
 	default:
+		return false
 	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+}
+
+// kill sends SIGKILL to the process group and waits; it reports whether the
+// process was still running when the signal went.
+func (p *relProc) kill() bool {
+	alive := !p.exited()
+	if alive {
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	}
 	<-p.done
-	return true
+	return alive
 }
 
 // wait waits for the end (at most 3 minutes) and returns the result.
@@ -424,6 +438,8 @@ func relOrdersDiff(t *testing.T, e *env, tn tenant, want []cazcosim.Order, repor
 }
 
 // relCPF is a valid CPF for buyer i.
+//
+// It differs from ordersCPF only in its numbers: each suite keeps its own buyers.
 func relCPF(i int) string {
 	body := fmt.Sprintf("%09d", 300100000+i*7919)
 	return body + blingsim.CPFCheckDigits(body)
