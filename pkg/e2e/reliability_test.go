@@ -18,7 +18,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	_ "github.com/mattn/go-sqlite3"
 	"github.com/shopspring/decimal"
@@ -322,43 +321,6 @@ func relCreates(t *testing.T, e *env, tn tenant) (creates int, twice []string) {
 		}
 	}
 	return creates, twice
-}
-
-// relCatalogueDiffs counts the differences expectCatalogue would report, without
-// failing: for convergence loops.
-func relCatalogueDiffs(e *env, tn tenant, skip map[string]bool) int {
-	caz := e.cazcoBySKU(tn)
-	diffs, want := 0, 0
-	for _, p := range e.sb.Bling.Products(tn.ClientID) {
-		if p.Tipo == "S" || p.Formato == "V" || p.Codigo == "" || skip[p.Codigo] {
-			continue
-		}
-		want++
-		c, ok := caz[p.Codigo]
-		if !ok {
-			diffs++
-			continue
-		}
-		if c.Price != p.Preco.Round(2).StringFixed(2) {
-			diffs++
-		}
-		if name := p.Nome; utf8.RuneCountInString(name) <= 255 && name != "" && c.Name != name ||
-			utf8.RuneCountInString(name) > 255 && !strings.HasPrefix(name, c.Name) {
-			diffs++
-		}
-		bal, _ := e.sb.Bling.Stock(tn.ClientID, p.ID)
-		q := bal.SaldoVirtualTotal.Floor().IntPart()
-		if q < 0 {
-			q = 0
-		}
-		if c.Stock.Quantity != q {
-			diffs++
-		}
-	}
-	if len(caz) != want {
-		diffs++
-	}
-	return diffs
 }
 
 // relImportable are tn's CaZco orders in a default importable status.
