@@ -40,6 +40,18 @@ func (e productsEnv) catalogue(n int, balance string) {
 	e.product("NEG", "-2")
 }
 
+// activated adds n products, named by format and i, with balance, and activates the
+// tenant over them (a full walk), which must end ok.
+func (e productsEnv) activated(format string, n int, balance string) {
+	e.t.Helper()
+	for i := range n {
+		e.product(fmt.Sprintf(format, i), balance)
+	}
+	if res := e.sync(Options{}); res.Status != cazbling.StatusOK {
+		e.t.Fatalf("activation %+v", res)
+	}
+}
+
 // inCazco puts a product in the CaZco store directly (made there by the seller).
 func (e productsEnv) inCazco(id, sku string) {
 	e.market.mu.Lock()
@@ -90,12 +102,7 @@ func (e productsEnv) productRows(runID int64) map[string][]cazbling.LogEntry {
 // the first CaZco write does not wait for balance reads sharing the Bling pace.
 func TestSyncStockSweepStartsAfterFirstChangedProduct(t *testing.T) {
 	e := newProductsEnv(t)
-	for i := range 30 {
-		e.product(fmt.Sprintf("OLD-%02d", i), "4")
-	}
-	if res := e.sync(Options{}); res.Status != cazbling.StatusOK {
-		t.Fatalf("activation %+v", res)
-	}
+	e.activated("OLD-%02d", 30, "4")
 	e.product("NEW", "2")
 	var order []string
 	e.erp.fail = func(method string, n int) error {
@@ -123,12 +130,7 @@ func TestSyncStockSweepStartsAfterFirstChangedProduct(t *testing.T) {
 // with no row saying so, until the next run.
 func TestSyncStockSetsStockOfProductsLinkedBehindTheSweep(t *testing.T) {
 	e := newProductsEnv(t)
-	for i := range 30 {
-		e.product(fmt.Sprintf("OLD-%02d", i), "4")
-	}
-	if res := e.sync(Options{}); res.Status != cazbling.StatusOK {
-		t.Fatalf("activation %+v", res)
-	}
+	e.activated("OLD-%02d", 30, "4")
 	e.product("NEW", "2")
 	swept := make(chan struct{})
 	var once sync.Once
