@@ -40,6 +40,7 @@ func TestOlderSchemaMigratesKeepingData(t *testing.T) {
 		"DROP TABLE panel_invites",
 		"DROP TABLE panel_used_jti",
 		"DROP TABLE api_limits",
+		"DROP INDEX order_links_number",
 		"PRAGMA user_version = 1",
 	} {
 		if _, err := db.Exec(q); err != nil {
