@@ -33,7 +33,26 @@ type clients struct {
 
 	mu       sync.Mutex
 	accounts map[string]*httpx.Window // per tenant
-	cazco    map[string]*cazco.Pacer  // per tenant and key: the key's pacing
+	cazco    map[string]keyPacer      // per tenant: its CaZco key's pacing
+}
+
+// keyPacer is the pacing of one CaZco key (id: a hash of tenant, URL and key).
+type keyPacer struct {
+	id string
+	p  *cazco.Pacer
+}
+
+// release lets go of what the clients hold for a tenant the run is done with: its
+// account window's file and its CaZco pacing (the next run of the tenant, in this
+// process or another, finds both again in the shared file and the store).
+func (c *clients) release(tenantID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if w, ok := c.accounts[tenantID]; ok {
+		_ = w.Close()
+		delete(c.accounts, tenantID)
+	}
+	delete(c.cazco, tenantID)
 }
 
 // clients returns the process's clients, made on first use, so that every command
@@ -53,7 +72,7 @@ func newClients(app *App, store cazbling.Store) *clients {
 		limits:   app.dbPath() + ".limits",
 		stats:    newAPIStats(),
 		accounts: map[string]*httpx.Window{},
-		cazco:    map[string]*cazco.Pacer{},
+		cazco:    map[string]keyPacer{},
 	}
 	// Bling blocks an IP for 600 requests in 10 s; stay well under it ...
 	c.blingIP = c.window("bling-ip", int(app.BlingIPRate*blingIPSpan.Seconds()), blingIPSpan)
@@ -148,8 +167,8 @@ func (c *clients) cazcoPacer(t cazbling.Tenant, logger *slog.Logger) *cazco.Pace
 	id := hex.EncodeToString(sum[:])
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p, ok := c.cazco[id]; ok {
-		return p
+	if kp, ok := c.cazco[t.ID]; ok && kp.id == id {
+		return kp.p
 	}
 	var learned cazbling.RateLimit
 	// What the store keeps belongs to the key it has: not to a new one being verified.
@@ -160,7 +179,7 @@ func (c *clients) cazcoPacer(t cazbling.Tenant, logger *slog.Logger) *cazco.Pace
 		}
 	}
 	p := cazco.NewPacer(unlimitedIfZero(c.app.CazcoRPM), learned)
-	c.cazco[id] = p
+	c.cazco[t.ID] = keyPacer{id: id, p: p}
 	return p
 }
 

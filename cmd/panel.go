@@ -213,6 +213,7 @@ func (c *panelConnector) InitialSync(ctx context.Context, tenantID string, progr
 	deps := flow.Deps{
 		Store: c.store, ERP: c.cl.ERP, Market: c.cl.Market, Now: c.app.Now,
 		Logger: c.app.Logger, Holder: holderID(), LeaseTTL: c.app.LeaseTTL,
+		Release:  c.cl.release,
 		Progress: func(_, _ string, done, total int) { progress(done, total) },
 	}
 	fopts := c.app.flowOptions()

@@ -32,12 +32,16 @@ type Deps struct {
 	LeaseTTL time.Duration
 	// Progress, if set, is told how far a tenant's flow has got (for a progress bar).
 	Progress func(tenantID, flow string, done, total int)
+	// Release, if set, is called when the run is done with a tenant, so that what its
+	// clients hold for it (a shared window's open file) is let go: a run over
+	// thousands of tenants must not keep a file open for each.
+	Release func(tenantID string)
 }
 
 // Options select what a run does.
 type Options struct {
 	Tenants     []string // empty: every active tenant
-	Concurrency int      // tenants at once (default 4)
+	Concurrency int      // tenants at once (0: 4; the command sets it from the limits)
 	DryRun      bool     // read both sides, write nothing remote, move no cursor
 	Full        bool     // products: walk the whole catalogue
 	Overlap     time.Duration
@@ -207,6 +211,9 @@ func Run(ctx context.Context, d Deps, flow string, opts Options, work Work) ([]R
 			defer wg.Done()
 			defer func() { <-sem }()
 			results[i] = runTenant(ctx, &d, flow, opts, t, work)
+			if d.Release != nil {
+				d.Release(t.ID)
+			}
 		}()
 	}
 	wg.Wait()
