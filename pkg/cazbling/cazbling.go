@@ -384,6 +384,7 @@ type OrderQuery struct {
 	UpdatedSince time.Time // inclusive
 	UpdatedUntil time.Time // exclusive; zero: open
 	PerPage      int
+	Statuses     []string // only orders in these statuses; nil: all
 }
 
 // MarketInfo is what a cheap marketplace call says about the store, shown by activate.
@@ -599,10 +600,12 @@ type Batch struct {
 	OrderLinks  []OrderLink
 	Logs        []LogEntry
 	Cursors     []Cursor
+	// Lifecycles are written whole (created or replaced), by tenant and CaZco id.
+	Lifecycles []OrderLifecycle
 }
 
 // Empty reports whether b writes nothing.
 func (b Batch) Empty() bool {
 	return len(b.ProductLinks) == 0 && len(b.StockLevels) == 0 && len(b.OrderLinks) == 0 &&
-		len(b.Logs) == 0 && len(b.Cursors) == 0
+		len(b.Logs) == 0 && len(b.Cursors) == 0 && len(b.Lifecycles) == 0
 }

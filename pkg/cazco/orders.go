@@ -225,6 +225,9 @@ func (c *Client) Orders(ctx context.Context, q cazbling.OrderQuery) iter.Seq2[ca
 		if !q.UpdatedUntil.IsZero() {
 			v.Set("updated_until", q.UpdatedUntil.Format(time.RFC3339))
 		}
+		if len(q.Statuses) > 0 {
+			v.Set("status", strings.Join(q.Statuses, ","))
+		}
 		for page, err := range c.walkPages(ctx, opListOrders, "order", c.endpoint("/orders", v)) {
 			if err != nil {
 				yield(cazbling.Order{}, err)

@@ -32,6 +32,10 @@ func (s *Store) Apply(ctx context.Context, b cazbling.Batch) error {
 		if err := applyOrderLinks(ctx, tx, b.OrderLinks, now); err != nil {
 			return fmt.Errorf("order links: %w", err)
 		}
+		// After the order links, whose trigger opens lifecycles, so these win.
+		if err := applyLifecycles(ctx, tx, b.Lifecycles, now); err != nil {
+			return fmt.Errorf("order lifecycles: %w", err)
+		}
 		if err := applyLogs(ctx, tx, b.Logs, now); err != nil {
 			return fmt.Errorf("log rows: %w", err)
 		}
