@@ -172,6 +172,7 @@ func (app *App) activate(ctx context.Context, o *ActivateOptions) error {
 	if err := store.UpsertTenant(ctx, t, &tok); err != nil {
 		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("save tenant %q: %w", t.ID, err)}
 	}
+	cl.keepLimit(ctx, t)
 	verb := "updated"
 	if isNew {
 		verb = "registered"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"sync"
@@ -32,6 +33,7 @@ type clients struct {
 
 	mu       sync.Mutex
 	accounts map[string]*httpx.Window // per tenant
+	cazco    map[string]*cazco.Pacer  // per tenant and key: the key's pacing
 }
 
 // clients returns the process's clients, made on first use, so that every command
@@ -51,6 +53,7 @@ func newClients(app *App, store cazbling.Store) *clients {
 		limits:   app.dbPath() + ".limits",
 		stats:    newAPIStats(),
 		accounts: map[string]*httpx.Window{},
+		cazco:    map[string]*cazco.Pacer{},
 	}
 	// Bling blocks an IP for 600 requests in 10 s; stay well under it ...
 	c.blingIP = c.window("bling-ip", int(app.BlingIPRate*blingIPSpan.Seconds()), blingIPSpan)
@@ -118,19 +121,71 @@ func (c *clients) ERP(t cazbling.Tenant) (cazbling.ERP, error) {
 	return bling.New(c.blingOptions(t, tenantTokens{store: c.store, tenantID: t.ID}))
 }
 
-// Market is the CaZco client of a tenant.
+// Market is the CaZco client of a tenant. It paces at the allowance the key's answers
+// advertised in the last run (kept in the store), or at CAZBLING_CAZCO_RPM until an
+// answer advertises one, and keeps what it learns for the next run.
 func (c *clients) Market(t cazbling.Tenant) (cazbling.Marketplace, error) {
+	logger := c.app.Logger.With("tenant", t.ID, "api", "cazco")
 	return cazco.New(cazco.Options{
 		BaseURL:         t.CazcoURL,
 		APIKey:          t.CazcoAPIKey,
 		HTTP:            c.http,
-		RatePerMinute:   unlimitedIfZero(c.app.CazcoRPM),
+		Pacer:           c.cazcoPacer(t, logger),
+		OnLimit:         c.saveLimit(t.ID, logger),
 		UserAgent:       "cazbling/" + Version,
 		InitialInterval: c.app.RetryBase,
 		Observe:         c.stats.observer("cazco"),
-		Logger:          c.app.Logger.With("tenant", t.ID, "api", "cazco"),
+		Logger:          logger,
 		Now:             c.app.Now,
 	})
+}
+
+// cazcoPacer is the pacing of a tenant's CaZco key, shared by the tenant's clients in
+// this process (activate verifies with one and syncs with another): the allowance
+// learned in an earlier run, or CAZBLING_CAZCO_RPM until an answer says it.
+func (c *clients) cazcoPacer(t cazbling.Tenant, logger *slog.Logger) *cazco.Pacer {
+	sum := sha256.Sum256([]byte(t.ID + "\x00" + t.CazcoURL + "\x00" + t.CazcoAPIKey))
+	id := hex.EncodeToString(sum[:])
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.cazco[id]; ok {
+		return p
+	}
+	var learned cazbling.RateLimit
+	// What the store keeps belongs to the key it has: not to a new one being verified.
+	ctx := context.Background()
+	if stored, err := c.store.Tenant(ctx, t.ID); err == nil && stored.CazcoURL == t.CazcoURL && stored.CazcoAPIKey == t.CazcoAPIKey {
+		if learned, _, err = c.store.APILimit(ctx, t.ID, "cazco"); err != nil {
+			logger.Warn("the CaZco rate limit learned in an earlier run cannot be read; pacing at the configured one until CaZco's answers say it", "err", err)
+		}
+	}
+	p := cazco.NewPacer(unlimitedIfZero(c.app.CazcoRPM), learned)
+	c.cazco[id] = p
+	return p
+}
+
+// keepLimit saves what the tenant's CaZco key was advertised in this process, for a
+// tenant just saved (activate, the panel): answers read before the tenant was in the
+// store could not be kept then.
+func (c *clients) keepLimit(ctx context.Context, t cazbling.Tenant) {
+	p := c.cazcoPacer(t, c.app.Logger)
+	if l, ok := p.Limit(); ok {
+		if err := c.store.SetAPILimit(ctx, t.ID, "cazco", l); err != nil {
+			c.app.Logger.Warn("the CaZco rate limit could not be kept for the next run, which starts at the configured one", "tenant", t.ID, "limit", l.String(), "err", err)
+		}
+	}
+}
+
+// saveLimit returns the OnLimit of a tenant's CaZco client: it keeps the allowance in
+// the store for the next run. Failing to keep it costs only pace, so it warns.
+func (c *clients) saveLimit(tenantID string, logger *slog.Logger) func(cazbling.RateLimit) {
+	return func(l cazbling.RateLimit) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := c.store.SetAPILimit(ctx, tenantID, "cazco", l); err != nil {
+			logger.Warn("the CaZco rate limit could not be kept for the next run, which starts at the configured one", "limit", l.String(), "err", err)
+		}
+	}
 }
 
 // tenantTokens is a tenant's token pair in the store, as the Bling client needs it.

@@ -15,6 +15,7 @@ type SandboxOptions struct {
 	Seed      string
 	BlingRate int
 	CazcoRPM  int
+	CazcoSpan time.Duration
 	TokenTTL  time.Duration
 	Redirect  string
 }
@@ -33,7 +34,8 @@ demo credentials to use with 'cazbling activate', and runs until interrupted.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sb, err := sandbox.New(sandbox.Options{
 				Seed: opts.Seed, BlingRate: opts.BlingRate, CazcoRatePerMinute: opts.CazcoRPM,
-				TokenTTL: opts.TokenTTL, Logger: app.Logger,
+				CazcoWindow: opts.CazcoSpan,
+				TokenTTL:    opts.TokenTTL, Logger: app.Logger,
 			})
 			if err != nil {
 				return usageErr("sandbox: %v", err)
@@ -62,7 +64,8 @@ demo credentials to use with 'cazbling activate', and runs until interrupted.`,
 	f.StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "loopback address to listen on")
 	f.StringVar(&opts.Seed, "seed", "demo", "data to start with: demo or empty")
 	f.IntVar(&opts.BlingRate, "bling-rate", 3, "Bling requests per second per account (negative: unlimited)")
-	f.IntVar(&opts.CazcoRPM, "cazco-rate", 60, "CaZco requests per minute per key (0: unlimited)")
+	f.IntVar(&opts.CazcoRPM, "cazco-rate", 60, "CaZco requests per key per --cazco-window, advertised in X-RateLimit-Limit (0: unlimited)")
+	f.DurationVar(&opts.CazcoSpan, "cazco-window", time.Minute, "the span CaZco's limit counts over; any other than 1m is also advertised in a RateLimit-Policy header")
 	f.DurationVar(&opts.TokenTTL, "token-ttl", 6*time.Hour, "lifetime of Bling access tokens")
 	f.StringVar(&opts.Redirect, "bling-redirect-uri", "", "the Bling app's redirect URI, e.g. the panel's <public-url>/oauth/bling/callback: the authorize page then asks Autorizar/Negar and sends the browser there with code and state (or error=access_denied)")
 	return c

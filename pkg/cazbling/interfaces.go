@@ -82,6 +82,12 @@ type Store interface {
 	// returns before committing. If fn returns an error nothing is saved.
 	UpdateToken(ctx context.Context, tenantID string, fn func(current Token) (Token, error)) (Token, error)
 
+	// APILimit is the allowance last learned for the tenant's key on an API ("cazco");
+	// SetAPILimit records a new one. UpsertTenant forgets CaZco's when the key or URL
+	// changes.
+	APILimit(ctx context.Context, tenantID, api string) (RateLimit, bool, error)
+	SetAPILimit(ctx context.Context, tenantID, api string, l RateLimit) error
+
 	Cursor(ctx context.Context, tenantID, stream string) (value string, found bool, err error)
 	Cursors(ctx context.Context, tenantID string) ([]Cursor, error)
 

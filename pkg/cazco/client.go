@@ -56,10 +56,20 @@ type Options struct {
 	APIKey string
 	// HTTP sends the requests; nil means httpx.NewTransport(60 s).
 	HTTP *http.Client
-	// RatePerMinute is the key's request allowance; the client sends at most 95% of it
-	// in any minute.
-	// Zero means 60; negative means no pacing (tests against a local sandbox).
+	// RatePerMinute is the key's request allowance assumed until an answer advertises
+	// it (X-RateLimit-Limit; see limits.go); the client sends at most 95% of the
+	// allowance in force in any window. Zero means 60; negative means no pacing until
+	// an answer advertises a limit (tests against a local sandbox).
 	RatePerMinute int
+	// Learned is the allowance an earlier run learned for this key (zero: none); it is
+	// used instead of RatePerMinute from the first request, if it is plausible.
+	Learned cazbling.RateLimit
+	// Pacer, if set, is the key's pacing shared with its other clients (NewPacer);
+	// RatePerMinute and Learned are then unused.
+	Pacer *Pacer
+	// OnLimit, if set, is called when an answer advertises an allowance other than the
+	// one in force (so that the next run can start from it).
+	OnLimit func(cazbling.RateLimit)
 	// ExtraHeaders are sent on every request (e.g. Url-Store). They cannot replace the
 	// headers the client sets itself.
 	ExtraHeaders map[string]string
@@ -94,6 +104,8 @@ type Client struct {
 	sleep     func(ctx context.Context, d time.Duration) error
 	slots     chan struct{}
 	window    *rateWindow
+	pace      *Pacer
+	onLimit   func(cazbling.RateLimit)
 }
 
 // New checks o and returns a Client.
@@ -136,10 +148,6 @@ func New(o Options) (*Client, error) {
 	if perMinute == 0 {
 		perMinute = defaultRatePerMinute
 	}
-	var window *httpx.Window // nil: no pacing
-	if perMinute > 0 {
-		window = httpx.NewWindow(max(1, int(rateShare*float64(perMinute))), time.Minute)
-	}
 	hc := o.HTTP
 	if hc == nil {
 		hc = httpx.NewTransport(60 * time.Second)
@@ -153,7 +161,15 @@ func New(o Options) (*Client, error) {
 		now:       o.Now,
 		sleep:     o.Sleep,
 		slots:     make(chan struct{}, maxConcurrent),
-		window:    &rateWindow{length: time.Minute},
+		window:    &rateWindow{length: contractWindow},
+		pace:      o.Pacer,
+		onLimit:   o.OnLimit,
+	}
+	if c.pace == nil {
+		c.pace = newPacer(perMinute, o.Learned, o.Now, o.Sleep)
+	}
+	if l, ok := c.pace.Limit(); ok {
+		c.window.setLength(l.Window)
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -168,9 +184,9 @@ func New(o Options) (*Client, error) {
 	c.log = slog.New(scrubHandler{next: logger.Handler(), secret: o.APIKey})
 	c.transport = &httpx.Client{
 		HTTP: hc,
-		// CaZco counts requests per minute (X-RateLimit-Limit/-Remaining): a run may
-		// spend a minute's allowance as fast as it has work, not only evenly.
-		Limiters:        []httpx.Limiter{&httpx.Gate{Windows: []*httpx.Window{window}}},
+		// CaZco counts requests per window (X-RateLimit-Limit/-Remaining): a run may
+		// spend a window's allowance as fast as it has work, not only evenly.
+		Limiters:        []httpx.Limiter{c.pace},
 		MaxAttempts:     orDefault(o.MaxAttempts, defaultMaxAttempts),
 		InitialInterval: orDefaultDuration(o.InitialInterval, defaultInitialInterval),
 		MaxInterval:     orDefaultDuration(o.MaxInterval, defaultMaxInterval),
@@ -225,7 +241,7 @@ func (c *Client) do(ctx context.Context, r request) (*httpx.Response, error) {
 	}
 	if resp.Status < 400 {
 		// Answers of 400 and above were already seen by classify.
-		c.window.observe(c.now(), resp.Header)
+		c.observeLimits(resp.Header)
 	}
 	if resp.Status < 200 || resp.Status > 299 {
 		return nil, c.statusError(r.op, resp)
@@ -237,13 +253,31 @@ func (c *Client) do(ctx context.Context, r request) (*httpx.Response, error) {
 // of Retry-After and the time left in an exhausted rate-limit window.
 func (c *Client) classify(resp *httpx.Response) httpx.Verdict {
 	now := c.now()
-	c.window.observe(now, resp.Header)
+	c.observeLimits(resp.Header)
 	wait := max(c.window.wait(now), httpx.RetryAfter(resp.Header))
 	switch {
 	case resp.Status == http.StatusTooManyRequests, resp.Status >= 500:
 		return httpx.Verdict{Retry: true, Wait: wait}
 	}
 	return httpx.Verdict{}
+}
+
+// observeLimits takes the rate-limit headers of an answer: the allowance it advertises
+// and what is left of the window.
+func (c *Client) observeLimits(h http.Header) {
+	now := c.now()
+	l, changed, bad := c.pace.learn(h, now)
+	switch {
+	case bad != "":
+		c.log.Warn("CaZco advertised a rate limit that cannot be this key's; it is ignored and the pace stays as it was", "header", bad)
+	case changed:
+		c.window.setLength(l.Window)
+		c.log.Info("CaZco advertises this key's rate limit; pacing to it", "limit", l.String())
+		if c.onLimit != nil {
+			c.onLimit(l)
+		}
+	}
+	c.window.observe(now, h)
 }
 
 func (c *Client) headers(withBody bool) http.Header {

@@ -418,11 +418,10 @@ func TestPacing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		g, ok := c.transport.Limiters[0].(*httpx.Gate)
-		if !ok || len(g.Windows) != 1 || len(g.Pacers) != 0 {
-			t.Fatalf("RatePerMinute %d: limiters %#v, want one gate with one window", tt.perMinute, c.transport.Limiters)
+		if len(c.transport.Limiters) != 1 || c.transport.Limiters[0] != httpx.Limiter(c.pace) {
+			t.Fatalf("RatePerMinute %d: limiters %#v, want the client's pacer alone", tt.perMinute, c.transport.Limiters)
 		}
-		if got := g.Windows[0].String(); got != tt.want {
+		if got := c.pace.window.String(); got != tt.want {
 			t.Errorf("RatePerMinute %d: window %s, want %s", tt.perMinute, got, tt.want)
 		}
 		if c.transport.MaxAttempts != 6 || c.transport.InitialInterval != time.Second || c.transport.MaxInterval != time.Minute {

@@ -10,7 +10,7 @@ import (
 	"github.com/cazbling/cazbling/pkg/httpx"
 )
 
-// rateWindow follows CaZco's fixed per-minute window through the X-RateLimit-Limit and
+// rateWindow follows CaZco's fixed window (a minute unless the server says otherwise) through the X-RateLimit-Limit and
 // X-RateLimit-Remaining headers, so that once Remaining reaches 0 the client waits for
 // the next window instead of drawing a 429. The server does not say when its window
 // started; the client assumes it began when it saw Remaining == Limit-1 (the first call
@@ -46,6 +46,13 @@ func (w *rateWindow) observe(now time.Time, h http.Header) {
 	if end.After(w.until) {
 		w.until = end
 	}
+}
+
+// setLength makes the window length long (as the server advertised it).
+func (w *rateWindow) setLength(length time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.length = length
 }
 
 // wait returns how long a request must wait at now; 0 if it may go.

@@ -259,3 +259,38 @@ func (g *Gate) sleep(ctx context.Context, d time.Duration) error {
 	}
 	return Sleep(ctx, d)
 }
+
+// Resize makes the window one of at most n requests in any span of length, keeping
+// the admissions it holds (the newest n of them), so that a limit learned while
+// requests are being admitted takes effect at once without forgetting what was
+// sent. n or length <= 0 leave the window as it is. Only for windows of this process:
+// a shared window's size is part of its agreement with the other processes.
+func (w *Window) Resize(n int, length time.Duration) {
+	if w == nil || n <= 0 || length <= 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.file != nil {
+		return
+	}
+	ordered := make([]time.Time, 0, max(n, len(w.times)))
+	for i := range w.times {
+		ordered = append(ordered, w.times[(w.next+i)%len(w.times)])
+	}
+	if len(ordered) > n {
+		ordered = ordered[len(ordered)-n:]
+	}
+	w.times, w.next = ordered, 0
+	w.n, w.span, w.length = n, length, length+length/100
+}
+
+// Limit returns the window's size: n requests in any span of length; 0, 0 for nil.
+func (w *Window) Limit() (n int, length time.Duration) {
+	if w == nil {
+		return 0, 0
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.n, w.span
+}

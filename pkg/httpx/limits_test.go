@@ -163,3 +163,43 @@ func TestGateUnderConcurrency(t *testing.T) {
 		t.Errorf("%d requests still counted as queued", shared.queued)
 	}
 }
+
+// A window made larger admits at once what the new size allows, counting what it
+// already admitted; one made smaller keeps the newest admissions and holds the next
+// request until the oldest of those frees.
+func TestWindowResizeKeepsWhatWasAdmitted(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	w := NewWindow(2, time.Second)
+	g := &Gate{Windows: []*Window{w}, Now: clock.now, Sleep: clock.sleep}
+	guard := time.Second / 100
+
+	got := admitTimes(t, g, clock, 3) // 0, 0, then a second and its guard later
+	if want := []time.Duration{0, 0, time.Second + guard}; !slices.Equal(got, want) {
+		t.Fatalf("before resize: admitted at %v, want %v", got, want)
+	}
+	w.Resize(4, time.Second) // 3 admitted in the last second at most: one more now
+	got = admitTimes(t, g, clock, 3)
+	// The two admitted at t0 freed just now: the window holds 1 of 4, three go at once.
+	if want := []time.Duration{0, 0, 0}; !slices.Equal(got, want) {
+		t.Fatalf("after growing to 4: admitted at %v, want %v", got, want)
+	}
+	if n, l := w.Limit(); n != 4 || l != time.Second {
+		t.Fatalf("Limit() = %d per %v, want 4 per 1s", n, l)
+	}
+
+	// Four in the last instant; shrink to 2 per 2 s: the next waits for the older of
+	// the two newest, 2 s and its guard after they were admitted.
+	w.Resize(2, 2*time.Second)
+	got = admitTimes(t, g, clock, 1)
+	if want := 2*time.Second + 2*guard; got[0] != want {
+		t.Fatalf("after shrinking to 2 per 2s: admitted %v after the burst, want %v", got[0], want)
+	}
+
+	w.Resize(0, time.Second) // ignored
+	w.Resize(3, 0)           // ignored
+	if n, l := w.Limit(); n != 2 || l != 2*time.Second {
+		t.Fatalf("bad sizes changed the window to %d per %v", n, l)
+	}
+	var nilWindow *Window
+	nilWindow.Resize(3, time.Second) // no panic
+}

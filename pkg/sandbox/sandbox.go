@@ -42,8 +42,11 @@ type Options struct {
 	BlingRate int
 	// CazcoRatePerMinute is CaZco's per-key limit (CAZCO.md assumes 60); 0 or less: none.
 	CazcoRatePerMinute int
-	TokenTTL           time.Duration // Bling access tokens; 0: 6 h
-	Logger             *slog.Logger
+	// CazcoWindow is the span CaZco's limit counts over; 0: a minute. Any other is
+	// advertised in a RateLimit-Policy header.
+	CazcoWindow time.Duration
+	TokenTTL    time.Duration // Bling access tokens; 0: 6 h
+	Logger      *slog.Logger
 }
 
 // Sandbox is the composed stand-in server.
@@ -93,7 +96,7 @@ func New(opts Options) (*Sandbox, error) {
 		Now: opts.Now, TokenTTL: opts.TokenTTL, RatePerSecond: opts.BlingRate,
 		Logger: opts.Logger, OrderCommitted: sb.orderCommitted,
 	})
-	sb.Cazco = cazcosim.New(cazcosim.Options{Now: opts.Now, RatePerMinute: cazcoRate, Logger: opts.Logger})
+	sb.Cazco = cazcosim.New(cazcosim.Options{Now: opts.Now, RatePerMinute: cazcoRate, Window: opts.CazcoWindow, Logger: opts.Logger})
 	if opts.Seed == SeedDemo {
 		if err := seedDemo(sb); err != nil {
 			return nil, fmt.Errorf("seed demo data: %w", err)

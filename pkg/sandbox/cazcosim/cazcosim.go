@@ -49,9 +49,12 @@ var (
 // Options configure a Sim.
 type Options struct {
 	Now           func() time.Time // nil: time.Now
-	RatePerMinute int              // requests per key per 60 s window; 0 = unlimited
-	NoBatchStock  bool             // PUT /stock answers 404, as a store without the batch endpoint
-	Logger        *slog.Logger     // nil: discard
+	RatePerMinute int              // requests per key per window; 0 = unlimited
+	// Window is the span RatePerMinute counts over; 0 is a minute, as the contract
+	// says. Any other is advertised in a RateLimit-Policy header ("n;w=seconds").
+	Window       time.Duration
+	NoBatchStock bool         // PUT /stock answers 404, as a store without the batch endpoint
+	Logger       *slog.Logger // nil: discard
 }
 
 // Sim is the stand-in CaZco seller API. It is an http.Handler and safe for concurrent use.
@@ -61,6 +64,8 @@ type Sim struct {
 
 	mu            sync.Mutex
 	ratePerMinute int
+	window        time.Duration
+	advertised    http.Header // set on every answer over the true headers (SetAdvertised)
 	noBatchStock  bool
 	stores        map[string]*store
 	nextProductID int64
@@ -96,6 +101,7 @@ func New(opts Options) *Sim {
 		now:           now,
 		log:           log,
 		ratePerMinute: opts.RatePerMinute,
+		window:        windowOrMinute(opts.Window),
 		noBatchStock:  opts.NoBatchStock,
 		stores:        map[string]*store{},
 		nextProductID: firstProductID,
@@ -133,6 +139,34 @@ func (s *Sim) SetRatePerMinute(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ratePerMinute = n
+}
+
+// SetRateLimit changes the per-key limit to n requests per window (0: a minute); n 0
+// means unlimited. Current windows start afresh.
+func (s *Sim) SetRateLimit(n int, window time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ratePerMinute, s.window = n, windowOrMinute(window)
+	for _, st := range s.stores {
+		st.windowStart, st.windowUsed = time.Time{}, 0
+	}
+}
+
+// SetAdvertised makes every answer carry these rate-limit headers instead of the true
+// ones (X-RateLimit-Limit, RateLimit-Policy: an empty value removes the header), while
+// the true limit is still enforced: a server whose headers lie or are garbled. nil
+// goes back to the truth.
+func (s *Sim) SetAdvertised(h http.Header) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advertised = h.Clone()
+}
+
+func windowOrMinute(d time.Duration) time.Duration {
+	if d <= 0 {
+		return rateWindow
+	}
+	return d
 }
 
 // SetNoBatchStock makes PUT /stock answer 404 (true) or work (false).
@@ -259,11 +293,11 @@ func (s *Sim) serve(r *http.Request, body []byte, bodyErr error) (response, stri
 		resp.header = http.Header{"Www-Authenticate": {`Bearer realm="cazco"`}}
 		remaining = limit
 	default:
-		if st.windowStart.IsZero() || !now.Before(st.windowStart.Add(rateWindow)) {
+		if st.windowStart.IsZero() || !now.Before(st.windowStart.Add(s.window)) {
 			st.windowStart, st.windowUsed = now, 0
 		}
 		if s.ratePerMinute > 0 && st.windowUsed >= s.ratePerMinute {
-			wait := st.windowStart.Add(rateWindow).Sub(now)
+			wait := st.windowStart.Add(s.window).Sub(now)
 			resp = errorResponse(http.StatusTooManyRequests, "rate_limited", "Too Many Attempts.", nil)
 			resp.header = http.Header{"Retry-After": {strconv.Itoa(max(1, int(math.Ceil(wait.Seconds()))))}}
 			remaining = 0
@@ -286,6 +320,16 @@ func (s *Sim) serve(r *http.Request, body []byte, bodyErr error) (response, stri
 	}
 	resp.header.Set("X-RateLimit-Limit", strconv.Itoa(limit))
 	resp.header.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
+	if s.window != rateWindow && s.ratePerMinute > 0 {
+		resp.header.Set("RateLimit-Policy", fmt.Sprintf("%d;w=%d", limit, int(s.window/time.Second)))
+	}
+	for name, values := range s.advertised {
+		if len(values) == 0 || values[0] == "" {
+			resp.header.Del(name)
+		} else {
+			resp.header[http.CanonicalHeaderKey(name)] = values
+		}
+	}
 	if eb, isErr := resp.body.(*ErrorBody); isErr {
 		eb.RequestID = requestID
 	}

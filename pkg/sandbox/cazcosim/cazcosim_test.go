@@ -45,6 +45,7 @@ type harness struct {
 	srv        *httptest.Server
 	clock      *clock
 	requestIDs map[string]bool
+	lying      bool // the sim was told to advertise garbage rate-limit headers
 }
 
 func newHarness(t *testing.T, opts Options) *harness {
@@ -108,7 +109,7 @@ func (h *harness) send(req *http.Request) result {
 		h.t.Fatal(err)
 	}
 	for _, name := range []string{"X-RateLimit-Limit", "X-RateLimit-Remaining"} {
-		if _, err := strconv.Atoi(resp.Header.Get(name)); err != nil {
+		if _, err := strconv.Atoi(resp.Header.Get(name)); err != nil && !h.lying {
 			h.t.Errorf("%s %s: header %s = %q, want an integer", req.Method, req.URL.Path, name, resp.Header.Get(name))
 		}
 	}
@@ -831,6 +832,43 @@ func TestRateLimit(t *testing.T) {
 		if r := h.do(keyA, http.MethodGet, "/products", ""); r.status != http.StatusOK {
 			t.Fatalf("unlimited: %d", r.status)
 		}
+	}
+}
+
+// A limit counted over another window than a minute is enforced over it and
+// advertised in RateLimit-Policy; advertised headers can be made to lie while the true
+// limit still holds.
+func TestRateLimitWindowAndAdvertised(t *testing.T) {
+	h := newHarness(t, Options{RatePerMinute: 2, Window: 5 * time.Second})
+	for i := range 2 {
+		r := h.do(keyA, http.MethodGet, "/products", "")
+		if r.status != http.StatusOK || r.header.Get("RateLimit-Policy") != "2;w=5" || r.header.Get("X-RateLimit-Limit") != "2" {
+			t.Fatalf("request %d: %d, policy %q, limit %q", i, r.status, r.header.Get("RateLimit-Policy"), r.header.Get("X-RateLimit-Limit"))
+		}
+	}
+	r := h.do(keyA, http.MethodGet, "/products", "")
+	h.expectError(r, http.StatusTooManyRequests, "rate_limited")
+	if r.header.Get("Retry-After") != "5" {
+		t.Errorf("Retry-After %q, want 5", r.header.Get("Retry-After"))
+	}
+	h.clock.Advance(5 * time.Second)
+	if r := h.do(keyA, http.MethodGet, "/products", ""); r.status != http.StatusOK {
+		t.Fatalf("next window: %d", r.status)
+	}
+
+	h.sim.SetAdvertised(http.Header{"X-RateLimit-Limit": {"banana"}, "RateLimit-Policy": {""}})
+	h.lying = true
+	r = h.do(keyA, http.MethodGet, "/products", "")
+	if r.status != http.StatusOK || r.header.Get("X-RateLimit-Limit") != "banana" || r.header.Get("RateLimit-Policy") != "" {
+		t.Fatalf("lying headers: %d, limit %q, policy %q", r.status, r.header.Get("X-RateLimit-Limit"), r.header.Get("RateLimit-Policy"))
+	}
+	h.expectError(h.do(keyA, http.MethodGet, "/products", ""), http.StatusTooManyRequests, "rate_limited")
+
+	h.sim.SetAdvertised(nil)
+	h.lying = false
+	h.sim.SetRateLimit(3, 0) // per minute again: no policy header
+	if r := h.do(keyA, http.MethodGet, "/products", ""); r.status != http.StatusOK || r.header.Get("RateLimit-Policy") != "" || r.header.Get("X-RateLimit-Limit") != "3" {
+		t.Fatalf("per minute: %d, policy %q, limit %q", r.status, r.header.Get("RateLimit-Policy"), r.header.Get("X-RateLimit-Limit"))
 	}
 }
 

@@ -27,6 +27,21 @@ func (s *Store) UpsertTenant(ctx context.Context, t cazbling.Tenant, tok *cazbli
 		status = cazbling.TenantActive
 	}
 	return s.inTx(ctx, fmt.Sprintf("save tenant %q", t.ID), func(tx *sql.Tx) error {
+		// The allowance learned for the CaZco key belongs to that key: forget it when
+		// the store's URL or key changes.
+		var oldURL string
+		var oldKey []byte
+		switch err := tx.QueryRowContext(ctx, `SELECT cazco_url, cazco_api_key_enc FROM tenants WHERE id = ?`, t.ID).Scan(&oldURL, &oldKey); {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		default:
+			if key, ok := s.secrets.open(t.ID, colCazcoKey, oldKey); !ok || key != t.CazcoAPIKey || oldURL != t.CazcoURL {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM api_limits WHERE tenant_id = ? AND api = 'cazco'`, t.ID); err != nil {
+					return err
+				}
+			}
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, status, paused_until, status_reason,
 				bling_url, bling_client_id, bling_client_secret_enc, bling_deposit, bling_store,
 				bling_payment_method, cazco_url, cazco_api_key_enc, import_statuses, created_at, updated_at)

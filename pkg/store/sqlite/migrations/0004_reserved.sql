@@ -1,3 +1,3 @@
--- Reserved: number 0004 belongs to a migration made on another branch; this
--- placeholder (a comment, no statement) only keeps the numbers contiguous on the
--- panel branch and is replaced by that migration at merge.
+-- Intentionally empty: number 0004 was held for a migration of a branch that did not
+-- land. Stores of that time have applied it, so it stays (the numbers are contiguous
+-- and a store's version counts the files it applied).

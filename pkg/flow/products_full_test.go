@@ -1,0 +1,81 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cazbling/cazbling/pkg/cazbling"
+)
+
+// A full walk lists Bling once per stock class, so products at zero and below are
+// created too; the CaZco store is listed once instead of each SKU being looked up.
+func TestFullWalkListsEveryStockClass(t *testing.T) {
+	e := newProductsEnv(t)
+	e.catalogue(150, "5")
+	e.inCazco("c-old", "POS-007") // the seller already sells it on CaZco
+
+	res := e.sync(Options{})
+	if res.Status != cazbling.StatusOK {
+		t.Fatalf("result %+v", res)
+	}
+	erp, market := e.calls()
+	// Positive: pages of 99 → 2; zero and negative: 1 each.
+	if erp["ProductsPage"] != 4 || erp["Product"] != 152 || erp["ProductsBySKU"] != 4 {
+		t.Errorf("Bling calls %v, want 4 list pages, 152 detail reads, 4 look-ups (one per page)", erp)
+	}
+	if market["Products"] != 1 || market["ProductBySKU"] != 0 || market["CreateProduct"] != 151 || market["UpdateProduct"] != 1 {
+		t.Errorf("CaZco calls %v, want 1 store listing, no look-up, 151 creates, 1 update", market)
+	}
+	for _, sku := range []string{"ZERO", "NEG", "POS-149"} {
+		if l := e.link(sku); l.CazcoID == "" {
+			t.Errorf("%s not linked: %+v", sku, l)
+		}
+	}
+	if l := e.link("POS-007"); l.CazcoID != "c-old" {
+		t.Errorf("POS-007 linked to %q, want the CaZco product that was there (c-old)", l.CazcoID)
+	}
+}
+
+// A full walk interrupted between stock classes resumes with the next class; one
+// checkpointed by an older version (no stock classes) is walked again from the start.
+func TestFullWalkResumesByClass(t *testing.T) {
+	e := newProductsEnv(t)
+	e.catalogue(120, "1")
+	e.erp.fail = func(method string, n int) error {
+		if method == "ProductsPage" && n == 3 { // the zero class's first page
+			return blingError("GET /produtos", cazbling.KindServer)
+		}
+		return nil
+	}
+	if res := e.sync(Options{}); res.Status != cazbling.StatusError {
+		t.Fatalf("first run %+v, want an error", res)
+	}
+	if _, market := e.calls(); market["CreateProduct"] != 120 {
+		t.Errorf("first run created %d, want the 120 positive ones", market["CreateProduct"])
+	}
+	e.erp.fail = nil
+	if res := e.sync(Options{}); res.Status != cazbling.StatusOK {
+		t.Fatalf("second run %+v", res)
+	}
+	erp, market := e.calls()
+	if erp["ProductsPage"] != 2 || erp["Product"] != 2 || market["CreateProduct"] != 2 {
+		t.Errorf("resumed run: Bling %v, CaZco %v; want the zero and negative pages, 2 reads, 2 creates", erp, market)
+	}
+	if v, _, _ := e.store.Cursor(context.Background(), e.tenant.ID, cazbling.StreamFullSync); v != "" {
+		t.Errorf("full sync progress left: %q", v)
+	}
+
+	// An older binary's checkpoint: page 2 of an unfiltered walk.
+	old := fmt.Sprintf(`{"started":%q,"next_page":2}`, e.clock.Now().Format(time.RFC3339))
+	if err := e.store.Apply(context.Background(), cazbling.Batch{Cursors: []cazbling.Cursor{{TenantID: e.tenant.ID, Stream: cazbling.StreamFullSync, Value: old}}}); err != nil {
+		t.Fatal(err)
+	}
+	if res := e.sync(Options{Full: true}); res.Status != cazbling.StatusOK {
+		t.Fatalf("run after an old checkpoint %+v", res)
+	}
+	if erp, _ := e.calls(); erp["ProductsPage"] != 4 || erp["Product"] != 122 {
+		t.Errorf("walk after an old checkpoint: %v, want every class from page 1 (4 pages, 122 reads)", erp)
+	}
+}

@@ -1,0 +1,232 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cazbling/cazbling/pkg/cazbling"
+)
+
+func TestLeases(t *testing.T) {
+	ctx := context.Background()
+	s, clk := openTest(t)
+	addTenant(t, s, "acme")
+	acquire := func(holder string) bool {
+		t.Helper()
+		ok, err := s.AcquireLease(ctx, "acme", cazbling.FlowOrders, holder, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	release := func(holder string) {
+		t.Helper()
+		if err := s.ReleaseLease(ctx, "acme", cazbling.FlowOrders, holder); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !acquire("a") {
+		t.Fatal("a could not take a free lease")
+	}
+	if acquire("b") {
+		t.Fatal("b took a lease a holds")
+	}
+	ok, err := s.AcquireLease(ctx, "acme", cazbling.FlowStock, "b", time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("b could not take another flow's lease: %v", err)
+	}
+	clk.Add(50 * time.Second)
+	if !acquire("a") {
+		t.Fatal("a could not renew")
+	}
+	clk.Add(50 * time.Second) // within the renewed term
+	if acquire("b") {
+		t.Fatal("b took a renewed lease")
+	}
+	clk.Add(10 * time.Second) // expired now
+	if !acquire("b") {
+		t.Fatal("b could not take an expired lease")
+	}
+	release("a") // not the holder: no-op
+	if acquire("c") {
+		t.Fatal("release by a non-holder freed the lease")
+	}
+	release("b")
+	if !acquire("c") {
+		t.Fatal("c could not take a released lease")
+	}
+}
+
+func TestApplyWritesEverythingOrNothing(t *testing.T) {
+	ctx := context.Background()
+	s, clk := openTest(t)
+	addTenant(t, s, "acme")
+
+	bad := cazbling.Batch{
+		ProductLinks: []cazbling.ProductLink{{TenantID: "acme", SKU: "A1", BlingID: 1, CazcoID: "c1"}},
+		OrderLinks:   []cazbling.OrderLink{{TenantID: "acme", CazcoID: "o1", State: cazbling.OrderCreating}},
+		Logs:         []cazbling.LogEntry{{TenantID: "ghost", Flow: cazbling.FlowProducts, Key: "A1"}}, // no such tenant
+		Cursors:      []cazbling.Cursor{{TenantID: "acme", Stream: cazbling.StreamProductsCreated, Value: "2026-03-01T00:00:00Z"}},
+	}
+	if err := s.Apply(ctx, bad); err == nil {
+		t.Fatal("batch with a constraint violation was accepted")
+	}
+	if _, found, _ := s.ProductLink(ctx, "acme", "A1"); found {
+		t.Error("product link of a failed batch was saved")
+	}
+	if _, found, _ := s.OrderLink(ctx, "acme", "o1"); found {
+		t.Error("order link of a failed batch was saved")
+	}
+	if _, found, _ := s.Cursor(ctx, "acme", cazbling.StreamProductsCreated); found {
+		t.Error("cursor of a failed batch moved")
+	}
+
+	good := bad
+	good.Logs = []cazbling.LogEntry{{TenantID: "acme", Flow: cazbling.FlowProducts, Key: "A1", Status: cazbling.StatusOK}}
+	good.OrderLinks = []cazbling.OrderLink{{TenantID: "acme", CazcoID: "o1", Number: "1001", BlingID: 55,
+		State: cazbling.OrderFailed, Attempts: 2, NextAttempt: clk.Now().Add(time.Hour), LastError: "unknown SKU"}}
+	if err := s.Apply(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	pl, found, err := s.ProductLink(ctx, "acme", "A1")
+	if err != nil || !found || pl.BlingID != 1 || pl.CazcoID != "c1" || !pl.UpdatedAt.Equal(clk.Now()) {
+		t.Errorf("product link = %+v, %v, %v", pl, found, err)
+	}
+	ol, found, err := s.OrderLink(ctx, "acme", "o1")
+	want := good.OrderLinks[0]
+	want.UpdatedAt = clk.Now()
+	if err != nil || !found || ol != want {
+		t.Errorf("order link = %+v, want %+v (%v)", ol, want, err)
+	}
+	if v, found, _ := s.Cursor(ctx, "acme", cazbling.StreamProductsCreated); !found || v != "2026-03-01T00:00:00Z" {
+		t.Errorf("cursor = %q, %v", v, found)
+	}
+	logs, _ := s.Logs(ctx, cazbling.LogFilter{})
+	if len(logs) != 1 || !logs[0].Time.Equal(clk.Now()) {
+		t.Errorf("logs = %+v, want one row at now", logs)
+	}
+
+	// Upserts replace, each in its own columns: a product link upsert leaves the stock
+	// last sent alone, a stock level touches nothing else.
+	clk.Add(time.Minute)
+	before, _, _ := s.ProductLink(ctx, "acme", "A1")
+	err = s.Apply(ctx, cazbling.Batch{
+		ProductLinks: []cazbling.ProductLink{{TenantID: "acme", SKU: "A1", BlingID: 1, CazcoID: "c1", Hash: "h2", StockSent: 99, StockKnown: !before.StockKnown}},
+		Cursors:      []cazbling.Cursor{{TenantID: "acme", Stream: cazbling.StreamProductsCreated, Value: "later"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, _, _ = s.ProductLink(ctx, "acme", "A1")
+	if pl.Hash != "h2" || pl.StockSent != before.StockSent || pl.StockKnown != before.StockKnown || !pl.UpdatedAt.Equal(clk.Now()) {
+		t.Errorf("updated link = %+v (before %+v)", pl, before)
+	}
+	err = s.Apply(ctx, cazbling.Batch{StockLevels: []cazbling.ProductLink{
+		{TenantID: "acme", SKU: "A1", StockSent: 5, StockKnown: true, Hash: "ignored", CazcoID: "ignored"},
+		{TenantID: "acme", SKU: "NO-SUCH-SKU", StockSent: 1, StockKnown: true},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, _, _ = s.ProductLink(ctx, "acme", "A1")
+	if pl.Hash != "h2" || pl.CazcoID != "c1" || pl.StockSent != 5 || !pl.StockKnown {
+		t.Errorf("link after a stock level = %+v", pl)
+	}
+	if _, found, _ := s.ProductLink(ctx, "acme", "NO-SUCH-SKU"); found {
+		t.Error("a stock level created a link")
+	}
+	cs, err := s.Cursors(ctx, "acme")
+	if err != nil || len(cs) != 1 || cs[0].Value != "later" {
+		t.Errorf("cursors = %+v, %v", cs, err)
+	}
+	if err := s.Apply(ctx, cazbling.Batch{}); err != nil {
+		t.Errorf("empty batch: %v", err)
+	}
+}
+
+func TestProductLinksPagingAndLookup(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	addTenant(t, s, "acme")
+	addTenant(t, s, "other")
+	var b cazbling.Batch
+	const n = 1201
+	for i := range n {
+		b.ProductLinks = append(b.ProductLinks, cazbling.ProductLink{TenantID: "acme", SKU: fmt.Sprintf("SKU-%04d", i), BlingID: int64(i + 1)})
+	}
+	b.ProductLinks = append(b.ProductLinks, cazbling.ProductLink{TenantID: "other", SKU: "SKU-0000", BlingID: 999})
+	if err := s.Apply(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.CountProductLinks(ctx, "acme"); err != nil || got != n {
+		t.Errorf("count = %d, %v", got, err)
+	}
+	var all []string
+	after := ""
+	for {
+		page, err := s.ProductLinks(ctx, "acme", after, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, l := range page {
+			all = append(all, l.SKU)
+		}
+		after = page[len(page)-1].SKU
+	}
+	if len(all) != n || all[0] != "SKU-0000" || all[n-1] != fmt.Sprintf("SKU-%04d", n-1) {
+		t.Errorf("paged %d links, first %v", len(all), all[:1])
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i-1] >= all[i] {
+			t.Fatalf("pages out of order at %d: %s, %s", i, all[i-1], all[i])
+		}
+	}
+
+	skus := []string{"missing"}
+	for i := 0; i < n; i += 2 {
+		skus = append(skus, fmt.Sprintf("SKU-%04d", i))
+	}
+	got, err := s.ProductLinksBySKU(ctx, "acme", skus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(skus)-1 {
+		t.Errorf("found %d links, want %d", len(got), len(skus)-1)
+	}
+	if l := got["SKU-0000"]; l.BlingID != 1 || l.TenantID != "acme" {
+		t.Errorf("SKU-0000 = %+v (another tenant's link?)", l)
+	}
+	if _, ok := got["missing"]; ok {
+		t.Error("missing SKU found")
+	}
+}
+
+func TestOrderLinksByStateAndCounts(t *testing.T) {
+	ctx := context.Background()
+	s, clk := openTest(t)
+	addTenant(t, s, "acme")
+	now := clk.Now()
+	err := s.Apply(ctx, cazbling.Batch{OrderLinks: []cazbling.OrderLink{
+		{TenantID: "acme", CazcoID: "o3", State: cazbling.OrderFailed, NextAttempt: now.Add(2 * time.Hour)},
+		{TenantID: "acme", CazcoID: "o1", State: cazbling.OrderFailed, NextAttempt: now.Add(time.Hour)},
+		{TenantID: "acme", CazcoID: "o2", State: cazbling.OrderCreated, BlingID: 7},
+		{TenantID: "acme", CazcoID: "o4", State: cazbling.OrderCreating},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed, err := s.OrderLinksByState(ctx, "acme", cazbling.OrderFailed)
+	if err != nil || len(failed) != 2 || failed[0].CazcoID != "o1" || failed[1].CazcoID != "o3" {
+		t.Errorf("failed = %+v, %v", failed, err)
+	}
+	counts, err := s.CountOrderLinks(ctx, "acme")
+	want := map[cazbling.OrderLinkState]int{cazbling.OrderFailed: 2, cazbling.OrderCreated: 1, cazbling.OrderCreating: 1}
+	if err != nil || fmt.Sprint(counts) != fmt.Sprint(want) {
+		t.Errorf("counts = %v, want %v (%v)", counts, want, err)
+	}
+}

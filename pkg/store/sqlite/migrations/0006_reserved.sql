@@ -1,3 +1,0 @@
--- Reserved: number 0006 belongs to a migration made on another branch (issue 16); this
--- placeholder (a comment, no statement) only keeps the numbers contiguous on the
--- lifecycle branch and is replaced by that migration at merge.
