@@ -187,3 +187,87 @@ func TestE2ELifecycle(t *testing.T) {
 		c.Count(sandbox.APICazco, "POST", "/orders/{id}/shipments", 409), c.Count(sandbox.APICazco, "POST", "/orders/{id}/cancel", 0),
 		c.Count(sandbox.APIBling, "PATCH", "/pedidos/vendas/{id}/situacoes/{idSituacao}", 0), time.Since(start).Round(time.Millisecond))
 }
+
+// TestE2ELifecycleKillLoop kills sync-orders at random moments while 30 filed orders
+// get their NF-e and tracking sent to CaZco (slowed down so that kills land between a
+// write and its record): afterwards every order has exactly one invoice and one
+// shipment, re-sends having ended in the contract's "already done".
+func TestE2ELifecycleKillLoop(t *testing.T) {
+	const catalogue, n = 10, 30
+	rng := rand.New(rand.NewPCG(relSeed(t), 171))
+	e := newEnv(t)
+	tn := e.addTenant("loja-ciclo-kill")
+	e.seedCatalogue(tn, catalogue, func(int) int64 { return 500 })
+	e.mustRun(0, e.activateArgs(tn)...)
+	var ids []string
+	for i := range n {
+		ids = append(ids, relAddOrder(t, e, tn, relOrder(i, catalogue, "processing")))
+	}
+	e.mustRun(0, "sync-orders")
+	bids := make([]int64, n)
+	numbers := make([]string, n)
+	for i, id := range ids {
+		o, _ := e.sb.Cazco.Order(tn.CazcoKey, id)
+		bid, ok := e.sb.Bling.OrderByStoreNumber(tn.ClientID, o.Number)
+		if !ok {
+			t.Fatalf("order %s not filed", id)
+		}
+		bids[i], numbers[i] = bid, o.Number
+	}
+	// Between runs, 3 more orders get their NF-e and the 3 before them their tracking,
+	// so that writes are going on when the kills land.
+	next := 0
+	change := func(int) {
+		for k := next; k < min(next+3, n); k++ {
+			if _, err := e.sb.Bling.IssueNFe(tn.ClientID, bids[k]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for k := max(next-3, 0); k < min(next, n); k++ {
+			if _, err := e.sb.Bling.AddTracking(tn.ClientID, bids[k], "TR000"+numbers[k]+"BR", ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		next += 3
+	}
+	e.sb.ResetCounters()
+	if err := e.sb.SetFaults(sandbox.APICazco, sandbox.Faults{Latency: 8 * time.Millisecond, LatencyJitter: 8 * time.Millisecond, ErrorRate: 0.05, Seed: rng.Int64()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sb.SetFaults(sandbox.APIBling, sandbox.Faults{Latency: 2 * time.Millisecond, LatencyJitter: 2 * time.Millisecond, ErrorRate: 0.05, Seed: rng.Int64()}); err != nil {
+		t.Fatal(err)
+	}
+	loop := killLoop{args: []string{"sync-orders"}, kills: 15, guess: 300 * time.Millisecond, maxIter: 60, change: change}
+	st := loop.run(t, e, rng)
+	for next < n+3 {
+		change(0)
+	}
+	relExpireLeases(t, e)
+	for _, api := range []string{sandbox.APIBling, sandbox.APICazco} {
+		if err := e.sb.SetFaults(api, sandbox.Faults{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.mustRun(0, "sync-orders")
+	for _, id := range ids {
+		o, _ := e.sb.Cazco.Order(tn.CazcoKey, id)
+		f := e.sb.Cazco.FulfillmentOf(tn.CazcoKey, id)
+		if o.Status != "shipped" || o.Invoice == nil || len(o.Shipments) != 1 || f.InvoicesSet != 1 || f.ShipmentsMade != 1 || f.InvoiceConflict != 0 {
+			t.Errorf("order %s: status %s, invoice %v, %d shipments, %+v", id, o.Status, o.Invoice != nil, len(o.Shipments), f)
+		}
+	}
+	db := relDB(t, e)
+	defer db.Close()
+	var open int
+	if err := db.QueryRow(`SELECT count(*) FROM order_lifecycle WHERE tenant_id = ? AND state = 'open'`, tn.ID).Scan(&open); err != nil {
+		t.Fatal(err)
+	}
+	if open != 0 {
+		t.Errorf("%d orders still open", open)
+	}
+	relIntegrity(t, e)
+	c := e.sb.Counters()
+	t.Logf("%s; invoice PUTs %d for %d orders (re-sent after a kill: %d), shipment POSTs %d (409 already done: %d)", st,
+		c.Count(sandbox.APICazco, "PUT", "/orders/{id}/invoice", 200), n, c.Count(sandbox.APICazco, "PUT", "/orders/{id}/invoice", 200)-n,
+		c.Count(sandbox.APICazco, "POST", "/orders/{id}/shipments", 0), c.Count(sandbox.APICazco, "POST", "/orders/{id}/shipments", 409))
+}
