@@ -114,6 +114,9 @@ type LifecycleMarket interface {
 	// CancelOrder cancels the order; already canceled succeeds. An order shipped or
 	// later is an *APIError of Kind KindConflict with Type "not_cancelable".
 	CancelOrder(ctx context.Context, orderID, reason string) error
+	// SetProductStatus sets only a product's status (active, inactive), leaving its
+	// other fields as they are: a product deleted in Bling is made inactive.
+	SetProductStatus(ctx context.Context, id, status string) error
 }
 
 // LifecycleState says whether an order's life is still followed.

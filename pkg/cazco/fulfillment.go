@@ -151,3 +151,19 @@ func (c *Client) CancelOrder(ctx context.Context, id, reason string) error {
 	}
 	return c.checkJSON(opCancelOrder, resp)
 }
+
+// SetProductStatus sets only the status of product id (PUT /products/{id} is partial:
+// the other fields are left as they are), e.g. "inactive" for a product deleted in Bling.
+func (c *Client) SetProductStatus(ctx context.Context, id, status string) error {
+	if id == "" || status == "" {
+		return invalid(opUpdateProduct, "empty product id or status")
+	}
+	resp, err := c.do(ctx, request{
+		op: opUpdateProduct, method: http.MethodPut,
+		url: c.endpoint("/products/"+url.PathEscape(id), nil), body: map[string]string{"status": status},
+	})
+	if err != nil {
+		return err
+	}
+	return c.checkJSON(opUpdateProduct, resp)
+}

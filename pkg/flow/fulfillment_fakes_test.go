@@ -240,3 +240,18 @@ func (m *fakeMarket) CancelOrder(ctx context.Context, id, reason string) error {
 	m.lc.cancels++
 	return nil
 }
+
+func (m *fakeMarket) SetProductStatus(ctx context.Context, id, status string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.lcCall("SetProductStatus"); err != nil {
+		return err
+	}
+	p, ok := m.products[id]
+	if !ok {
+		return marketError("PUT /products/{id}", 404, cazbling.KindNotFound, "not_found", "")
+	}
+	p.Status = status
+	m.products[id] = p
+	return nil
+}
