@@ -271,3 +271,75 @@ func TestE2ELifecycleKillLoop(t *testing.T) {
 		c.Count(sandbox.APICazco, "PUT", "/orders/{id}/invoice", 200), n, c.Count(sandbox.APICazco, "PUT", "/orders/{id}/invoice", 200)-n,
 		c.Count(sandbox.APICazco, "POST", "/orders/{id}/shipments", 0), c.Count(sandbox.APICazco, "POST", "/orders/{id}/shipments", 409))
 }
+
+// TestE2ELifecycleDeletedProduct: a product deleted in Bling leaves sale in CaZco
+// (inactive, stock 0, a product.retired row) and comes back when restored, each under
+// faults and the kill -9 loop; no SKU is created twice in CaZco.
+func TestE2ELifecycleDeletedProduct(t *testing.T) {
+	const catalogue = 40
+	rng := rand.New(rand.NewPCG(relSeed(t), 172))
+	e := newEnv(t)
+	tn := e.addTenant("loja-excluido")
+	ids := e.seedCatalogue(tn, catalogue, func(int) int64 { return 25 })
+	e.mustRun(0, e.activateArgs(tn)...)
+	e.mustRun(0, "sync-stock")
+	for _, sku := range []string{"SKU-00003", "SKU-00007"} {
+		if err := e.sb.Bling.TrashProduct(tn.ClientID, ids[sku]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	loop := func(name string, args ...string) {
+		t.Helper()
+		for _, api := range []string{sandbox.APIBling, sandbox.APICazco} {
+			if err := e.sb.SetFaults(api, sandbox.Faults{ErrorRate: 0.1, Latency: 2 * time.Millisecond, LatencyJitter: 2 * time.Millisecond, Seed: rng.Int64()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st := killLoop{args: args, kills: 5, guess: 300 * time.Millisecond, maxIter: 40}.run(t, e, rng)
+		relExpireLeases(t, e)
+		for _, api := range []string{sandbox.APIBling, sandbox.APICazco} {
+			if err := e.sb.SetFaults(api, sandbox.Faults{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Logf("%s: %s", name, st)
+	}
+	loop("deleted", "sync-stock")
+	e.mustRun(0, "sync-stock")
+	by := e.cazcoBySKU(tn)
+	for _, sku := range []string{"SKU-00003", "SKU-00007"} {
+		if p := by[sku]; p.Status != "inactive" || p.Stock.Quantity != 0 {
+			t.Errorf("%s deleted in Bling: CaZco status %s, stock %d", sku, p.Status, p.Stock.Quantity)
+		}
+	}
+	if p := by["SKU-00004"]; p.Status != "active" || p.Stock.Quantity != 25 {
+		t.Errorf("SKU-00004 touched: %s %d", p.Status, p.Stock.Quantity)
+	}
+	retired := map[string]bool{}
+	for _, r := range logRows(t, e, "--tenant", tn.ID, "--flow", "stock") {
+		if r.Action == "retired" {
+			retired[r.Key] = true
+		}
+	}
+	if !retired["SKU-00003"] || !retired["SKU-00007"] || len(retired) != 2 {
+		t.Errorf("retired rows: %v", retired)
+	}
+
+	if err := e.sb.Bling.RestoreProduct(tn.ClientID, ids["SKU-00003"]); err != nil {
+		t.Fatal(err)
+	}
+	loop("restored", "sync-products")
+	e.mustRun(0, "sync-products")
+	e.mustRun(0, "sync-stock")
+	by = e.cazcoBySKU(tn)
+	if p := by["SKU-00003"]; p.Status != "active" || p.Stock.Quantity != 25 {
+		t.Errorf("SKU-00003 restored in Bling: CaZco status %s, stock %d", p.Status, p.Stock.Quantity)
+	}
+	if p := by["SKU-00007"]; p.Status != "inactive" || p.Stock.Quantity != 0 {
+		t.Errorf("SKU-00007 still deleted: CaZco status %s, stock %d", p.Status, p.Stock.Quantity)
+	}
+	if creates, twice := relCreates(t, e, tn); len(twice) > 0 || creates != catalogue {
+		t.Errorf("CaZco creations: %d (want %d), twice: %v", creates, catalogue, twice)
+	}
+	relIntegrity(t, e)
+}

@@ -361,13 +361,23 @@ func (s *Sim) TrashProduct(clientID string, id int64) error {
 		kept = append(kept, &cp)
 		a.deleteProduct(c.ID)
 	}
+	stock := map[int64]map[int64]*stockEntry{}
+	for _, p := range kept {
+		stock[p.ID] = a.stock[p.ID]
+	}
 	a.deleteProduct(id)
-	a.trash[id] = kept
+	a.trash[id] = trashed{products: kept, stock: stock}
 	return nil
 }
 
-// RestoreProduct brings a trashed product back with its id (stock starts at 0); its
-// alteration date is now.
+// trashed is a deleted product kept for RestoreProduct, with its variations and stock.
+type trashed struct {
+	products []*Product
+	stock    map[int64]map[int64]*stockEntry
+}
+
+// RestoreProduct brings a trashed product back with its id and stock; its alteration
+// date is now (nothing says Bling does so; cazbling's product walk finds it by it).
 func (s *Sim) RestoreProduct(clientID string, id int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -375,14 +385,17 @@ func (s *Sim) RestoreProduct(clientID string, id int64) error {
 	if a == nil {
 		return fmt.Errorf("unknown bling account %q", clientID)
 	}
-	kept := a.trash[id]
-	if kept == nil {
+	kept, ok := a.trash[id]
+	if !ok {
 		return fmt.Errorf("product %d is not in the trash", id)
 	}
 	now := s.now()
-	for _, p := range kept {
+	for _, p := range kept.products {
 		p.DataAlteracao = now
 		a.storeProduct(p)
+		if st := kept.stock[p.ID]; st != nil {
+			a.stock[p.ID] = st
+		}
 	}
 	delete(a.trash, id)
 	return nil

@@ -102,7 +102,7 @@ type account struct {
 	nfes      map[int64]*NFe             // by id (nfe.go)
 	objects   map[int64]*LogisticsObject // by id: an order's volumes (nfe.go)
 	statuses  []SalesStatus              // the sales module's situações (nfe.go)
-	trash     map[int64][]*Product       // deleted products by id, with their variations (nfe.go)
+	trash     map[int64]trashed          // deleted products by id, for RestoreProduct (nfe.go)
 	window    []time.Time                // admitted requests in the last second
 	day       string
 	dayCount  int
@@ -245,7 +245,7 @@ func (s *Sim) AddAccount(acct Account) {
 		orders:     map[int64]*Order{},
 		nfes:       map[int64]*NFe{},
 		objects:    map[int64]*LogisticsObject{},
-		trash:      map[int64][]*Product{},
+		trash:      map[int64]trashed{},
 	}
 	a.statuses = defaultStatuses(a)
 	a.deposits = []Deposit{
