@@ -22,6 +22,10 @@ type ProductLink struct {
 	// SKUShared says Bling had more than one product with this SKU when it was last
 	// looked up: it is asked again whenever one of them is listed.
 	SKUShared bool
+	// Inactive says the product was last sent to CaZco as inactive (inactive in Bling):
+	// the stock sweep sends 0 for it whatever its Bling balance, so that it cannot be
+	// sold with stock behind it.
+	Inactive bool
 }
 
 // OrderLinkState is where an order stands on its way into Bling.

@@ -288,6 +288,14 @@ func TestE2ELifecycleDeletedProduct(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// SKU-00011 is made inactive in Bling (an edit): inactive in CaZco, stock 0.
+	off, ok := e.sb.Bling.Product(tn.ClientID, ids["SKU-00011"])
+	if !ok {
+		t.Fatal("no SKU-00011")
+	}
+	off.Situacao, off.Variacoes = "I", nil
+	e.sb.Bling.PutProduct(tn.ClientID, off)
+	time.Sleep(1100 * time.Millisecond) // Bling's date filters have whole seconds
 	loop := func(name string, args ...string) {
 		t.Helper()
 		for _, api := range []string{sandbox.APIBling, sandbox.APICazco} {
@@ -311,6 +319,11 @@ func TestE2ELifecycleDeletedProduct(t *testing.T) {
 		if p := by[sku]; p.Status != "inactive" || p.Stock.Quantity != 0 {
 			t.Errorf("%s deleted in Bling: CaZco status %s, stock %d", sku, p.Status, p.Stock.Quantity)
 		}
+	}
+	e.mustRun(0, "sync-stock") // the sweep may have run before the changed part made SKU-00011 inactive
+	by = e.cazcoBySKU(tn)
+	if p := by["SKU-00011"]; p.Status != "inactive" || p.Stock.Quantity != 0 {
+		t.Errorf("SKU-00011 inactive in Bling: CaZco status %s, stock %d", p.Status, p.Stock.Quantity)
 	}
 	if p := by["SKU-00004"]; p.Status != "active" || p.Stock.Quantity != 25 {
 		t.Errorf("SKU-00004 touched: %s %d", p.Status, p.Stock.Quantity)

@@ -68,7 +68,7 @@ func (s *stockSweep) retire(ctx context.Context, l cazbling.ProductLink, b *cazb
 		return nil
 	}
 	retired := l
-	retired.BlingID, retired.Hash, retired.SummaryHash = 0, "", ""
+	retired.BlingID, retired.Hash, retired.SummaryHash, retired.Inactive = 0, "", "", true
 	retired.SeenAt = time.Time{}
 	b.ProductLinks = append(b.ProductLinks, retired)
 	stock := l

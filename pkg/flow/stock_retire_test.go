@@ -51,3 +51,24 @@ func TestSweepStockRetiresDeletedProduct(t *testing.T) {
 		t.Error("a retired link was checked again")
 	}
 }
+
+// A product sent to CaZco as inactive gets stock 0 from the sweep, whatever its Bling
+// balance; active again, it gets its balance.
+func TestSweepStockInactiveSendsZero(t *testing.T) {
+	e := newStockEnv(t)
+	e.add("OFF", true, 5, "5")
+	e.links[len(e.links)-1].Inactive = true
+	e.run()
+	if got, l := e.stock("OFF"), e.link("OFF"); got != 0 || l.StockSent != 0 || !l.StockKnown {
+		t.Fatalf("inactive product: CaZco stock %d, link %+v", got, l)
+	}
+	l := e.link("OFF")
+	l.Inactive = false
+	if err := e.store.Apply(context.Background(), cazbling.Batch{ProductLinks: []cazbling.ProductLink{l}}); err != nil {
+		t.Fatal(err)
+	}
+	e.run()
+	if got := e.stock("OFF"); got != 5 {
+		t.Fatalf("active again: CaZco stock %d, want 5", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/shopspring/decimal"
 
@@ -167,10 +168,15 @@ func (s *stockSweep) read(ctx context.Context, class cazbling.StockClass) error 
 			continue
 		}
 		qty, note := Quantity(bal, j.Tenant.BlingDeposit)
+		was := wasNote(l)
+		if l.Inactive && qty != 0 {
+			// Inactive in Bling, so inactive in CaZco: nothing to sell behind it.
+			qty, note, was = 0, "", was+" (inactive in Bling: sent as 0, not its balance "+strconv.FormatInt(qty, 10)+")"
+		}
 		if l.StockKnown && l.StockSent == qty {
 			continue
 		}
-		s.pending = append(s.pending, pendingStock{link: l, qty: qty, note: note, was: wasNote(l)})
+		s.pending = append(s.pending, pendingStock{link: l, qty: qty, note: note, was: was})
 	}
 	if err := s.confirmGone(ctx, gone, &b); err != nil {
 		return commitThen(ctx, j, b, err)

@@ -46,3 +46,7 @@ INSERT OR IGNORE INTO order_lifecycle (tenant_id, cazco_id, number, bling_id, st
 SELECT tenant_id, cazco_id, number, bling_id, 'open', updated_at, updated_at FROM order_links
 WHERE state = 'created' AND bling_id <> 0
 	AND updated_at >= (CAST(strftime('%s', 'now') AS INTEGER) - 30 * 86400) * 1000000000;
+
+-- A product sent to CaZco as inactive (inactive or deleted in Bling): the stock sweep
+-- sends 0 for it whatever its Bling balance.
+ALTER TABLE product_links ADD COLUMN inactive INTEGER NOT NULL DEFAULT 0;
