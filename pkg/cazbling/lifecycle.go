@@ -7,8 +7,8 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// StreamOrdersCanceled is the cursor of the walk over CaZco orders canceled since
-// (GET /orders?status=canceled,desisted&updated_since=).
+// StreamOrdersCanceled is the cursor of the walks over CaZco orders canceled since
+// (GET /orders?status=canceled&updated_since=, and status=desisted).
 const StreamOrdersCanceled = "orders.canceled"
 
 // NF-e situations in Bling (GET /nfe/{id}, situacao) that matter to the lifecycle.

@@ -93,7 +93,7 @@ func BenchmarkLifecycle500Open50Changed(b *testing.B) {
 		// The filing part's walk: the set-up's orders were all added within its 10-minute
 		// overlap, so they are listed again (and found already filed, at no Bling cost).
 		m.add(sandbox.APICazco, "changed orders in the filing window, 100 a page (GET /orders?updated_since)", ceilDiv(open, 100))
-		m.add(sandbox.APICazco, "canceled orders, 1 page (GET /orders?status=canceled,desisted)", 1)
+		m.add(sandbox.APICazco, "canceled orders, 1 page per status (GET /orders?status=canceled, =desisted)", 2)
 		m.add(sandbox.APICazco, "invoices (PUT /orders/{id}/invoice)", nfe)
 		m.add(sandbox.APICazco, "shipments (POST /orders/{id}/shipments)", track)
 		m.add(sandbox.APICazco, "cancels (POST /orders/{id}/cancel)", blingCancel)

@@ -31,8 +31,8 @@ import (
 // /pedidos/vendas/{id}, plus GET /nfe/{id} only when the order shows an NF-e not sent
 // yet, plus GET /logisticas/objetos/{id} only for a volume without a tracking code
 // on the order; plus 2 requests a run for the sales statuses. On CaZco it reads the
-// canceled orders changed since its own cursor (GET /orders?status=canceled,desisted,
-// usually one page) and writes only what changed. So a run costs about
+// canceled orders changed since its own cursor (GET /orders?status=canceled, then
+// status=desisted: usually one page each) and writes only what changed. So a run costs about
 // open + 2 (+ NF-e and tracking reads of the orders that changed) Bling requests:
 // it grows with the orders still open, not with all the orders ever filed. An order
 // is closed once its shipment is sent, once it is canceled on both sides, or after
@@ -146,17 +146,23 @@ func (l *lifecycleSync) cazcoCancellations(ctx context.Context, open []cazbling.
 	}
 	var b cazbling.Batch
 	var walkErr error
-	for o, err := range j.Market.Orders(ctx, cazbling.OrderQuery{UpdatedSince: from, PerPage: 100, Statuses: canceledStatuses}) {
-		if err != nil {
-			walkErr = err
+	// One walk per status: the contract's status filter takes one value.
+	for _, status := range canceledStatuses {
+		for o, err := range j.Market.Orders(ctx, cazbling.OrderQuery{UpdatedSince: from, PerPage: 100, Statuses: []string{status}}) {
+			if err != nil {
+				walkErr = err
+				break
+			}
+			i, ok := byID[o.ID]
+			if !ok || !slices.Contains(canceledStatuses, o.Status) || open[i].CazcoCanceled {
+				continue
+			}
+			open[i].CazcoCanceled = true
+			b.Lifecycles = append(b.Lifecycles, open[i])
+		}
+		if walkErr != nil {
 			break
 		}
-		i, ok := byID[o.ID]
-		if !ok || !slices.Contains(canceledStatuses, o.Status) || open[i].CazcoCanceled {
-			continue
-		}
-		open[i].CazcoCanceled = true
-		b.Lifecycles = append(b.Lifecycles, open[i])
 	}
 	if walkErr == nil {
 		b.Cursors = append(b.Cursors, w.Cursor(j.Tenant.ID))

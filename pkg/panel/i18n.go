@@ -188,6 +188,8 @@ var catalogue = map[string]struct{ msg, hint string }{
 		"Informe a nota fiscal e o rastreio do pedido na CaZco manualmente."},
 	"product.retired": {"Produto {key} foi excluído no Bling; na CaZco ficou inativo e com estoque 0.",
 		"Se a exclusão foi um engano, restaure o produto no Bling: ele volta à venda na próxima sincronização."},
+	"tenant.retry_later": {"O Bling ou a CaZco não responderam bem agora; a parte que faltou será feita na próxima sincronização.",
+		"Nada a fazer: será tentado de novo automaticamente."},
 	"tenant.failed": {"A sincronização parou antes do fim; o que faltou fica para a próxima.",
 		"Se isso se repetir, fale com o suporte e informe o detalhe técnico."},
 }
