@@ -334,8 +334,8 @@ func relCatalogueDiffs(e *env, tn tenant, skip map[string]bool) int {
 		}
 		bal, _ := e.sb.Bling.Stock(tn.ClientID, p.ID)
 		q := bal.SaldoVirtualTotal.Floor().IntPart()
-		if q < 0 {
-			q = 0
+		if q < 0 || p.Situacao != "A" {
+			q = 0 // inactive in Bling: stock 0 in CaZco (issue 17)
 		}
 		if c.Stock.Quantity != q {
 			diffs++
