@@ -40,7 +40,7 @@ demo: build
 	./scripts/demo.sh
 
 # The benchmarks of BENCHMARKS.md: the built binary against the sandbox under the real
-# rate limits, one run per workload (about 25 minutes in all; BENCH=W3 runs one), then
+# rate limits, one run per workload (about 40 minutes in all; BENCH=W3 runs one), then
 # the store's own benchmarks. They never run under `make test` (no -bench there).
 BENCH ?= .
 bench: build

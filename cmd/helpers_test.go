@@ -92,6 +92,8 @@ func seed(t *testing.T, s *sqlite.Store) fixture {
 		CreatedAt: at("2026-06-07T10:00:00Z"),
 	}, nil))
 
+	must(s.SetAPILimit(ctx, "loja-da-ana", "cazco", cazbling.RateLimit{N: 600, Window: time.Minute, SeenAt: at("2026-11-01T11:50:02Z")}))
+
 	f := fixture{runs: map[string]int64{}}
 	run := func(name, tenant, flow, start, end, status, msg string, c cazbling.Counts) int64 {
 		t.Helper()

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -173,7 +172,7 @@ func logsRun(ctx context.Context, o *LogsOptions) error {
 		return err
 	}
 	if q.logs.TenantID != "" {
-		if err := checkTenant(ctx, store, q.logs.TenantID); err != nil {
+		if _, err := lookupTenant(ctx, store, q.logs.TenantID); err != nil {
 			return err
 		}
 	}
@@ -222,15 +221,6 @@ func (o *LogsOptions) noteMore(more bool, shown int, what string) {
 	if more && o.Output == "table" && o.Err != nil {
 		fmt.Fprintf(o.Err, "Showing the newest %d %s; --limit N shows more, --limit 0 all.\n", shown, what)
 	}
-}
-
-// checkTenant turns an unknown tenant into a usage error.
-func checkTenant(ctx context.Context, store *sqlite.Store, id string) error {
-	_, err := store.Tenant(ctx, id)
-	if errors.Is(err, cazbling.ErrNotFound) {
-		return usageErr("unknown tenant %q; 'cazbling tenants' lists them", id)
-	}
-	return err
 }
 
 // readLogs reads the rows of q. A SKU's rows are its product rows and its stock rows,

@@ -159,7 +159,7 @@ Exit status: 0 all went well; 1 an item or tenant failed (the log says which);
 	f.BoolVarP(&app.Quiet, "quiet", "q", false, "only warnings and errors on stderr, no summary table")
 	f.StringArrayVar(&app.Tenants, "tenant", nil, "work only this tenant (repeatable for sync flows; default all active tenants); logs: one tenant")
 	f.DurationVar(&app.Timeout, "timeout", 50*time.Minute, "the whole run's deadline; work not done is left for the next run")
-	f.IntVar(&app.Concurrency, "concurrency", 4, "tenants worked at once by a sync flow (env CAZBLING_CONCURRENCY)")
+	f.IntVar(&app.Concurrency, "concurrency", 0, "tenants worked at once by a sync flow; 0: every selected tenant, up to what the host's memory and file handles allow (128 at most; env CAZBLING_CONCURRENCY)")
 	f.StringVar(&app.MetricsFile, "metrics-file", "", "after a sync run, write Prometheus text-format metrics here (env CAZBLING_METRICS_FILE)")
 	f.StringVar(&app.PingURL, "ping-url", "", "dead-man's-switch pings: URL/start, then URL or URL/fail (env CAZBLING_PING_URL)")
 
@@ -207,8 +207,11 @@ func (app *App) setup(cmd *cobra.Command) error {
 	if err := app.tuning(env); err != nil {
 		return err
 	}
-	if app.Concurrency < 1 {
-		return usageErr("--concurrency must be at least 1, not %d", app.Concurrency)
+	if app.Concurrency < 0 {
+		return usageErr("--concurrency must be 0 (from the limits) or at least 1, not %d", app.Concurrency)
+	}
+	if app.Concurrency == 0 {
+		app.Concurrency = autoConcurrency(openFileLimit())
 	}
 	if app.Timeout <= 0 {
 		return usageErr("--timeout must be positive, not %s", app.Timeout)
@@ -223,7 +226,7 @@ func (app *App) setup(cmd *cobra.Command) error {
 
 // tuning reads the knobs that tests, benchmarks and unusual accounts set.
 func (app *App) tuning(env func(string) string) error {
-	app.BlingRate, app.BlingIPRate, app.CazcoRPM = 2.8, 49.5, 60
+	app.BlingRate, app.BlingIPRate, app.CazcoRPM = 2.8, 50, 60
 	app.RetryBase, app.Overlap, app.Margin = 0, flow.DefaultOverlap, flow.DefaultMargin
 	for _, k := range []struct {
 		key string

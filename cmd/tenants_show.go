@@ -33,7 +33,9 @@ type tenantDetail struct {
 	BlingStore            int64             `json:"bling_store"`
 	BlingPaymentMethod    int64             `json:"bling_payment_method"`
 	CazcoURL              string            `json:"cazco_url"`
-	CazcoAPIKey           string            `json:"cazco_api_key"` // set or not set
+	CazcoAPIKey           string            `json:"cazco_api_key"`    // set or not set
+	CazcoRateLimit        string            `json:"cazco_rate_limit"` // as CaZco's answers advertised it; "" if none yet
+	CazcoRateLimitSeen    string            `json:"cazco_rate_limit_seen"`
 	ImportStatuses        []string          `json:"import_statuses"`
 	ImportStatusesDefault bool              `json:"import_statuses_default"`
 	Cursors               []cursorRow       `json:"cursors"`
@@ -103,6 +105,11 @@ func tenantDetails(ctx context.Context, store *sqlite.Store, scrub *strings.Repl
 	}
 	if d.ImportStatusesDefault {
 		d.ImportStatuses = slices.Clone(cazbling.DefaultImportStatuses)
+	}
+	if l, ok, err := store.APILimit(ctx, t.ID, "cazco"); err != nil {
+		return d, nil, err
+	} else if ok {
+		d.CazcoRateLimit, d.CazcoRateLimitSeen = l.String(), rfc3339(l.SeenAt)
 	}
 	cursors, err := store.Cursors(ctx, t.ID)
 	if err != nil {
@@ -183,6 +190,12 @@ func printTenantDetail(w io.Writer, t cazbling.Tenant, d tenantDetail, last map[
 	b.WriteString("\nCaZco\n")
 	field("  URL", cell(d.CazcoURL))
 	field("  API key", d.CazcoAPIKey)
+	if d.CazcoRateLimit != "" {
+		seen, _ := time.Parse(time.RFC3339Nano, d.CazcoRateLimitSeen)
+		field("  Rate limit", d.CazcoRateLimit+", advertised "+longTime(seen))
+	} else {
+		field("  Rate limit", "none advertised yet: the assumed one (CAZBLING_CAZCO_RPM)")
+	}
 	statuses := d.ImportStatuses
 	if d.ImportStatusesDefault {
 		statuses = append(slices.Clone(statuses), "(default)")

@@ -136,6 +136,7 @@ func TestTenantsJSON(t *testing.T) {
 		BlingURL: "https://api.bling.com.br/Api/v3", BlingClientID: "cid-ana-31", BlingClientSecret: "set",
 		BlingRefreshToken: "set", BlingAccessToken: "set", BlingTokenExpiry: "2026-11-01T17:00:00Z",
 		BlingDeposit: 14887, BlingStore: 203, CazcoURL: "https://s623.cazco.link/api/v1/seller", CazcoAPIKey: "set",
+		CazcoRateLimit: "600 per minute", CazcoRateLimitSeen: "2026-11-01T11:50:02Z",
 		ImportStatusesDefault: true, ProductLinks: 4, Failing: 2,
 	}
 	got := d

@@ -72,10 +72,13 @@ type RateLimit struct {
 	SeenAt time.Time // when an answer last advertised it
 }
 
-// String says the limit, e.g. "600 per 1m0s".
+// String says the limit, e.g. "600 per minute" or "10 per 5s".
 func (l RateLimit) String() string {
-	if l.N <= 0 || l.Window <= 0 {
+	switch {
+	case l.N <= 0 || l.Window <= 0:
 		return "unknown"
+	case l.Window == time.Minute:
+		return fmt.Sprintf("%d per minute", l.N)
 	}
 	return fmt.Sprintf("%d per %v", l.N, l.Window)
 }

@@ -104,6 +104,8 @@ type Store interface {
 	CountProductLinks(ctx context.Context, tenantID string) (int, error)
 
 	OrderLink(ctx context.Context, tenantID, cazcoID string) (OrderLink, bool, error)
+	// OrderLinksByNumber returns a tenant's order links of these CaZco order numbers.
+	OrderLinksByNumber(ctx context.Context, tenantID string, numbers []string) ([]OrderLink, error)
 	// OrderLinksByState lists a tenant's order links in one state.
 	OrderLinksByState(ctx context.Context, tenantID string, state OrderLinkState) ([]OrderLink, error)
 

@@ -17,9 +17,18 @@ import (
 
 // expectCatalogue checks that CaZco holds exactly the sellable Bling products of tn,
 // with their data and stock (total virtual balance, clamped at 0). skip names SKUs
-// that are expected to be absent (bad data); extra allows CaZco SKUs not from Bling.
+// that are expected to be absent (bad data).
 func expectCatalogue(t *testing.T, e *env, tn tenant, skip map[string]bool) {
 	t.Helper()
+	for _, msg := range catalogueProblems(e, tn, skip) {
+		t.Error(msg)
+	}
+}
+
+// catalogueProblems lists what expectCatalogue reports, without failing: convergence
+// loops count them.
+func catalogueProblems(e *env, tn tenant, skip map[string]bool) []string {
+	var out []string
 	caz := e.cazcoBySKU(tn)
 	want := 0
 	for _, p := range e.sb.Bling.Products(tn.ClientID) {
@@ -29,26 +38,26 @@ func expectCatalogue(t *testing.T, e *env, tn tenant, skip map[string]bool) {
 		want++
 		c, ok := caz[p.Codigo]
 		if !ok {
-			t.Errorf("SKU %s (Bling %d) missing in CaZco", p.Codigo, p.ID)
+			out = append(out, fmt.Sprintf("SKU %s (Bling %d) missing in CaZco", p.Codigo, p.ID))
 			continue
 		}
 		name := p.Nome
 		if utf8.RuneCountInString(name) > 255 {
 			if utf8.RuneCountInString(c.Name) > 255 || !strings.HasPrefix(name, c.Name) {
-				t.Errorf("SKU %s: long name not cut to a prefix of ≤255: %q", p.Codigo, c.Name)
+				out = append(out, fmt.Sprintf("SKU %s: long name not cut to a prefix of ≤255: %q", p.Codigo, c.Name))
 			}
 		} else if c.Name != name {
-			t.Errorf("SKU %s: name %q, want %q", p.Codigo, c.Name, name)
+			out = append(out, fmt.Sprintf("SKU %s: name %q, want %q", p.Codigo, c.Name, name))
 		}
 		if wantPrice := p.Preco.Round(2).StringFixed(2); c.Price != wantPrice {
-			t.Errorf("SKU %s: price %s, want %s", p.Codigo, c.Price, wantPrice)
+			out = append(out, fmt.Sprintf("SKU %s: price %s, want %s", p.Codigo, c.Price, wantPrice))
 		}
 		wantStatus := map[string]string{"A": "active"}[p.Situacao]
 		if wantStatus == "" {
 			wantStatus = "inactive"
 		}
 		if c.Status != wantStatus {
-			t.Errorf("SKU %s: status %s, want %s", p.Codigo, c.Status, wantStatus)
+			out = append(out, fmt.Sprintf("SKU %s: status %s, want %s", p.Codigo, c.Status, wantStatus))
 		}
 		bal, _ := e.sb.Bling.Stock(tn.ClientID, p.ID)
 		wantQty := bal.SaldoVirtualTotal.Floor().IntPart()
@@ -56,12 +65,13 @@ func expectCatalogue(t *testing.T, e *env, tn tenant, skip map[string]bool) {
 			wantQty = 0 // inactive in Bling: nothing to sell behind it (issue 17)
 		}
 		if c.Stock.Quantity != wantQty {
-			t.Errorf("SKU %s: stock %d, want %d", p.Codigo, c.Stock.Quantity, wantQty)
+			out = append(out, fmt.Sprintf("SKU %s: stock %d, want %d", p.Codigo, c.Stock.Quantity, wantQty))
 		}
 	}
 	if len(caz) != want {
-		t.Errorf("CaZco holds %d products, want exactly %d", len(caz), want)
+		out = append(out, fmt.Sprintf("CaZco holds %d products, want exactly %d", len(caz), want))
 	}
+	return out
 }
 
 // TestE2EActivateThenIncremental is the products issue's main scenario: activation
@@ -261,7 +271,8 @@ func TestE2EBadProductData(t *testing.T) {
 	expectCatalogue(t, e, tn, map[string]bool{"": true, "SKU-00003": true})
 }
 
-// logRow is one row of `logs -o json`.
+// logRow is one row of `logs -o json`. It restates cmd's logRow on purpose: the suite
+// reads the output as a user's script would, so a change to the JSON fails here.
 type logRow struct {
 	Time    string `json:"time"`
 	RunID   int64  `json:"run_id"`

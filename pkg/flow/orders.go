@@ -61,12 +61,13 @@ func SyncOrders(ctx context.Context, j *Job) error {
 type orderSync struct {
 	j          *Job
 	importable map[string]bool
-	productIDs map[string]int64 // SKU → Bling product id, resolved this run
-	ambiguous  map[string]int   // SKU → how many Bling products carry it, when more than one
-	missing    map[string]bool  // SKUs Bling did not know this run
-	contacts   map[string]int64 // buyer document → Bling contact id (0 in a dry run: would be created)
-	lostBuyers map[string]bool  // documents whose contact POST had an unknown outcome this run
-	numbers    map[string]string
+	productIDs map[string]int64                // SKU → Bling product id, resolved this run
+	ambiguous  map[string]int                  // SKU → how many Bling products carry it, when more than one
+	missing    map[string]bool                 // SKUs Bling did not know this run
+	contacts   map[string]int64                // buyer document → Bling contact id (0 in a dry run: would be created)
+	lostBuyers map[string]bool                 // documents whose contact POST had an unknown outcome this run
+	numbers    map[string]string               // order number → the CaZco order filed under it this run
+	claimed    map[string][]cazbling.OrderLink // order number → the links that hold it (created or creating)
 	methods    []cazbling.PaymentMethod
 	methodsOK  bool
 

@@ -15,6 +15,15 @@ import (
 // Bling, skipped, failed or left for a later run, and recorded as such. Its error is
 // one that stops the tenant.
 func (s *orderSync) fileBatch(ctx context.Context, batch []*orderTask) error {
+	if err := s.claimNumbers(ctx, batch); err != nil {
+		for _, t := range batch {
+			if !t.hasLink || t.link.State != cazbling.OrderCreated {
+				s.pending.Logs = append(s.pending.Logs, s.row(t, ActionRetryLater, cazbling.StatusError, 0,
+					fmt.Sprintf("order %s not filed yet: the store could not say which orders already use its number; tried again on the next run", t.label())))
+			}
+		}
+		return err
+	}
 	var ready []*orderTask
 	for _, t := range batch {
 		if s.settled(t) {
@@ -110,11 +119,49 @@ func (s *orderSync) settled(t *orderTask) bool {
 		return true
 	}
 	if other, ok := s.numbers[o.Number]; ok && other != o.ID {
-		s.fail(t, fmt.Sprintf("order number %s is also used by CaZco order %s; Bling tells orders apart by this number, so neither can be filed safely twice under it; ask CaZco support", o.Number, other))
+		s.fail(t, fmt.Sprintf("order number %s is also used by CaZco order %s, filed under it in this run; Bling tells orders apart by this number, so this order (CaZco id %s) is not filed: it would be taken for the other. File it in Bling by hand, and ask CaZco support why two orders share a number", o.Number, other, o.ID))
+		return true
+	}
+	if i := slices.IndexFunc(s.claimed[o.Number], func(l cazbling.OrderLink) bool { return l.CazcoID != o.ID }); i >= 0 {
+		other := s.claimed[o.Number][i]
+		where := "being filed in Bling"
+		if other.BlingID != 0 {
+			where = fmt.Sprintf("in Bling as %d", other.BlingID)
+		}
+		s.fail(t, fmt.Sprintf("order number %s is also used by CaZco order %s (%s); Bling tells orders apart by this number, so this order (CaZco id %s) is not filed: it would be taken for the other. File it in Bling by hand, and ask CaZco support why two orders share a number", o.Number, other.CazcoID, where, o.ID))
 		return true
 	}
 	s.numbers[o.Number] = o.ID
 	return false
+}
+
+// claimNumbers finds, for the batch's orders not yet filed, the links of other orders
+// that hold the same order number (created, or being created): Bling finds an order by
+// that number, so filing a second under it would link it to the first's Bling order.
+func (s *orderSync) claimNumbers(ctx context.Context, batch []*orderTask) error {
+	var numbers []string
+	for _, t := range batch {
+		if (!t.hasLink || t.link.State != cazbling.OrderCreated) && t.order.Number != "" {
+			numbers = append(numbers, t.order.Number)
+		}
+	}
+	if len(numbers) == 0 {
+		return nil
+	}
+	links, err := s.j.Store().OrderLinksByNumber(ctx, s.j.Tenant.ID, numbers)
+	if err != nil {
+		return fmt.Errorf("find order links by number: %w", err)
+	}
+	if s.claimed == nil {
+		s.claimed = map[string][]cazbling.OrderLink{}
+	}
+	for _, l := range links {
+		if (l.State == cazbling.OrderCreated || l.State == cazbling.OrderCreating) &&
+			!slices.ContainsFunc(s.claimed[l.Number], func(c cazbling.OrderLink) bool { return c.CazcoID == l.CazcoID }) {
+			s.claimed[l.Number] = append(s.claimed[l.Number], l)
+		}
+	}
+	return nil
 }
 
 // skip records an order in a status that is not filed. Nothing is linked, so that a

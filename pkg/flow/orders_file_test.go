@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -186,5 +187,38 @@ func TestSyncOrdersDryRun(t *testing.T) {
 	}
 	if !strings.Contains(rows[0].Message+rows[1].Message+rows[2].Message, "a new contact") {
 		t.Errorf("no row says a new contact would be made")
+	}
+}
+
+// A CaZco order whose number an order filed in an earlier run already has is not
+// filed, and above all not linked to the other's Bling order (which the look-up by
+// store number would find): it fails with a row that names both.
+func TestSyncOrdersNumberOfAnEarlierOrder(t *testing.T) {
+	e := newOrdersEnv(t)
+	e.erp.AddProduct("SKU-1", "Produto")
+	first := testOrder(1, ordersT0.Add(-time.Hour), cpfBuyer(1), testItem("SKU-1", 1, "10.00", "0.00"))
+	e.market.PutOrder(first)
+	if res := e.run(Options{}); res.Status != cazbling.StatusOK || res.Counts.Created != 1 {
+		t.Fatalf("first run: %+v", res)
+	}
+	filed := e.link(first.ID)
+
+	e.clock.Advance(time.Hour)
+	second := testOrder(2, e.clock.Now().Add(-5*time.Minute), cpfBuyer(2), testItem("SKU-1", 2, "10.00", "0.00"))
+	second.Number = first.Number
+	e.market.PutOrder(second)
+	res := e.run(Options{})
+	if res.Counts.Failed != 1 || res.Counts.Created != 0 || res.Counts.Unchanged != 0 {
+		t.Fatalf("second run: %+v, want the second order failed, nothing created or found", res)
+	}
+	if l := e.link(second.ID); l.State != cazbling.OrderFailed || l.BlingID != 0 {
+		t.Errorf("second order's link %+v, want failed with no Bling order", l)
+	}
+	rows := e.logs(cazbling.LogFilter{TenantID: e.tenant.ID, Key: second.ID})
+	if len(rows) == 0 || !strings.Contains(rows[0].Message, first.ID) || !strings.Contains(rows[0].Message, strconv.FormatInt(filed.BlingID, 10)) {
+		t.Errorf("rows of the second order %+v, want one naming %s and its Bling order %d", rows, first.ID, filed.BlingID)
+	}
+	if n := len(e.assertNoDuplicates()); n != 1 {
+		t.Errorf("Bling has %d orders, want 1", n)
 	}
 }

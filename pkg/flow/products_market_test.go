@@ -1,7 +1,6 @@
 package flow
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
@@ -12,12 +11,7 @@ import (
 // SKUs are looked up one by one).
 func TestFullWalkListsTheStoreOnlyWhenItHelps(t *testing.T) {
 	e := newProductsEnv(t)
-	for i := range 5 {
-		e.product(fmt.Sprintf("P-%d", i), "1")
-	}
-	if res := e.sync(Options{}); res.Status != cazbling.StatusOK {
-		t.Fatalf("activation %+v", res)
-	}
+	e.activated("P-%d", 5, "1")
 	_, market := e.calls()
 	if market["Info"] != 1 || market["Products"] != 0 || market["ProductBySKU"] != 0 || market["CreateProduct"] != 5 {
 		t.Errorf("activation on an empty store: CaZco %v, want 1 Info, no listing, no look-up, 5 creates", market)

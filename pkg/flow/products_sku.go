@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
 )
@@ -146,9 +144,5 @@ func (wk *walker) linkAndClaim(ctx context.Context, items []item, owners map[str
 
 func duplicateMessage(sku string, ids []int64) string {
 	slices.Sort(ids)
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = strconv.FormatInt(id, 10)
-	}
-	return fmt.Sprintf("SKU %s is used by %d Bling products (%s); none of them is sent until each has its own SKU (código) in Bling", sku, len(ids), strings.Join(s, ", "))
+	return fmt.Sprintf("SKU %s is used by %d Bling products (%s); none of them is sent until each has its own SKU (código) in Bling", sku, len(ids), joinIDs(ids))
 }

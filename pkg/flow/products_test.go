@@ -40,6 +40,18 @@ func (e productsEnv) catalogue(n int, balance string) {
 	e.product("NEG", "-2")
 }
 
+// activated adds n products, named by format and i, with balance, and activates the
+// tenant over them (a full walk), which must end ok.
+func (e productsEnv) activated(format string, n int, balance string) {
+	e.t.Helper()
+	for i := range n {
+		e.product(fmt.Sprintf(format, i), balance)
+	}
+	if res := e.sync(Options{}); res.Status != cazbling.StatusOK {
+		e.t.Fatalf("activation %+v", res)
+	}
+}
+
 // inCazco puts a product in the CaZco store directly (made there by the seller).
 func (e productsEnv) inCazco(id, sku string) {
 	e.market.mu.Lock()
@@ -90,12 +102,7 @@ func (e productsEnv) productRows(runID int64) map[string][]cazbling.LogEntry {
 // the first CaZco write does not wait for balance reads sharing the Bling pace.
 func TestSyncStockSweepStartsAfterFirstChangedProduct(t *testing.T) {
 	e := newProductsEnv(t)
-	for i := range 30 {
-		e.product(fmt.Sprintf("OLD-%02d", i), "4")
-	}
-	if res := e.sync(Options{}); res.Status != cazbling.StatusOK {
-		t.Fatalf("activation %+v", res)
-	}
+	e.activated("OLD-%02d", 30, "4")
 	e.product("NEW", "2")
 	var order []string
 	e.erp.fail = func(method string, n int) error {
@@ -123,12 +130,7 @@ func TestSyncStockSweepStartsAfterFirstChangedProduct(t *testing.T) {
 // with no row saying so, until the next run.
 func TestSyncStockSetsStockOfProductsLinkedBehindTheSweep(t *testing.T) {
 	e := newProductsEnv(t)
-	for i := range 30 {
-		e.product(fmt.Sprintf("OLD-%02d", i), "4")
-	}
-	if res := e.sync(Options{}); res.Status != cazbling.StatusOK {
-		t.Fatalf("activation %+v", res)
-	}
+	e.activated("OLD-%02d", 30, "4")
 	e.product("NEW", "2")
 	swept := make(chan struct{})
 	var once sync.Once
@@ -160,5 +162,50 @@ func TestSyncStockSetsStockOfProductsLinkedBehindTheSweep(t *testing.T) {
 	e.market.mu.Unlock()
 	if got != 2 {
 		t.Errorf("CaZco stock of NEW is %d, want 2", got)
+	}
+}
+
+// A product with variations whose detail read failed leaves a retry row under its
+// own SKU; once it is read, a skipped row under that SKU says the parent is not sold
+// itself, so it is no longer shown as failing (the variations' rows are under theirs).
+func TestVariationParentRetryIsClosed(t *testing.T) {
+	e := newProductsEnv(t)
+	id := e.product("CAM", "4")
+	e.erp.mu.Lock()
+	for i := range e.erp.products {
+		p := &e.erp.products[i]
+		if p.ID == id {
+			p.Format = "V"
+			p.Price = decimal.RequireFromString("59.90")
+			for _, size := range []string{"P", "M"} {
+				p.Variations = append(p.Variations, cazbling.ERPProduct{ERPProductSummary: cazbling.ERPProductSummary{
+					ID: e.erp.id(), SKU: "CAM-" + size, Name: "Camiseta " + size, Type: "P", Status: "A", Format: "E", ParentID: id,
+				}, VariationName: "Tamanho:" + size})
+			}
+		}
+	}
+	e.erp.fail = func(method string, n int) error {
+		if method == "Product" {
+			return blingError("GET /produtos/{id}", cazbling.KindServer)
+		}
+		return nil
+	}
+	e.erp.mu.Unlock()
+	if res := e.sync(Options{Full: true}); res.Counts.Retry != 1 {
+		t.Fatalf("faulty run: %+v, want the parent left for retry", res)
+	}
+	ctx := context.Background()
+	if n, _ := e.store.FailingItems(ctx, e.tenant.ID); n != 1 {
+		t.Fatalf("failing items after the faulty run: %d, want 1", n)
+	}
+	e.erp.mu.Lock()
+	e.erp.fail = nil
+	e.erp.mu.Unlock()
+	res := e.sync(Options{Full: true})
+	if res.Status != cazbling.StatusOK || res.Counts.Created != 2 || res.Counts.Skipped != 1 {
+		t.Fatalf("next run: %+v, want 2 variations created and the parent skipped", res)
+	}
+	if n, err := e.store.FailingItems(ctx, e.tenant.ID); err != nil || n != 0 {
+		t.Fatalf("failing items after the good run: %d (%v), want 0", n, err)
 	}
 }

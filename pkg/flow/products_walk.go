@@ -241,6 +241,13 @@ func (wk *walker) read(ctx context.Context, page int, summaries []cazbling.ERPPr
 				}
 				items = append(items, it)
 			}
+			if len(full.Variations) > 0 && full.Type != "S" {
+				// The parent is not sold itself. Its row says so, and closes one left
+				// for it by a run that could not read it (its variations' rows are
+				// under their own SKUs).
+				items = append(items, item{key: keyOf(s.SKU, s.ID), blingID: s.ID,
+					skipMsg: fmt.Sprintf("a product with %d variations is not sold itself on CaZco; its variations are synced under their own SKUs", len(full.Variations))})
+			}
 		}
 		if len(items) < chunkSize && i < len(toRead)-1 && !idle() {
 			continue

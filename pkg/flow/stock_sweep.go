@@ -145,6 +145,13 @@ func (s *stockSweep) read(ctx context.Context, class cazbling.StockClass) error 
 			return fmt.Errorf("read Bling stock balances: %w", err)
 		}
 		for _, r := range batch {
+			// The level is forgotten, so the next run writes it whatever it reads: a
+			// balance found unchanged would write nothing, and leave this row
+			// saying the item is failing.
+			if l := r.link; l.StockKnown && !j.Opts.DryRun {
+				l.StockKnown = false
+				b.StockLevels = append(b.StockLevels, l)
+			}
 			b.Logs = append(b.Logs, stockEntry(r.link, ActionRetryLater, cazbling.StatusError,
 				fmt.Sprintf("could not read the Bling balance now (%v); checked again on the next run", err)))
 		}

@@ -420,3 +420,40 @@ func TestSweepStockReadsAsItWalks(t *testing.T) {
 		t.Errorf("%d StockBalances calls, want 31", got)
 	}
 }
+
+// A balance that could not be read leaves a retry row; the next run, finding it
+// unchanged, still writes it (the level was forgotten), so the item is no longer
+// shown as failing. Without that the row would stay the item's newest forever.
+func TestSweepStockClosesTheRetryOfAnUnchangedBalance(t *testing.T) {
+	e := newStockEnv(t)
+	e.add("A-1", true, 5, "5")
+	e.add("B-2", true, 3, "3")
+	e.erp.fail = func(method string, n int) error {
+		if method == "StockBalances" {
+			return blingError("GET /estoques/saldos", cazbling.KindServer)
+		}
+		return nil
+	}
+	if res := e.run(); res.Counts.Retry != 2 {
+		t.Fatalf("failing run: %+v, want 2 left for retry", res)
+	}
+	ctx := context.Background()
+	if n, err := e.store.FailingItems(ctx, e.tenant.ID); err != nil || n != 2 {
+		t.Fatalf("failing items after the faulty run: %d (%v), want 2", n, err)
+	}
+	e.erp.fail = nil
+	res := e.run()
+	if res.Status != cazbling.StatusOK || res.Counts.StockSet != 2 {
+		t.Fatalf("next run: %+v, want both levels written again", res)
+	}
+	if n, err := e.store.FailingItems(ctx, e.tenant.ID); err != nil || n != 0 {
+		t.Fatalf("failing items after the good run: %d (%v), want 0", n, err)
+	}
+	if e.stock("A-1") != 5 || e.stock("B-2") != 3 {
+		t.Errorf("CaZco stock A-1 %d, B-2 %d; want 5, 3", e.stock("A-1"), e.stock("B-2"))
+	}
+	// And then nothing: the levels are known again.
+	if res := e.run(); res.Counts.StockSet != 0 {
+		t.Errorf("third run wrote %d levels, want 0", res.Counts.StockSet)
+	}
+}

@@ -51,6 +51,16 @@ func main() {
 	client := &http.Client{Timeout: 10 * time.Second}
 	run(client, url, 500, rate.NewLimiter(rate.Inf, 1), "unpaced")
 	run(client, url, n, rate.NewLimiter(rate.Limit(perSecond), 1), fmt.Sprintf("paced %.1f/s", perSecond))
+	idle(time.Duration(float64(n) / perSecond * float64(time.Second)))
+}
+
+// idle sleeps for d, as long as the paced run took, and prints the CPU the process
+// spent doing nothing: what a paced run pays per second whatever it sends.
+func idle(d time.Duration) {
+	before := cpu()
+	time.Sleep(d)
+	spent := cpu() - before
+	fmt.Printf("%-14s %4d requests in %7.1f s: cpu %6.1f ms\n", "idle", 0, d.Seconds(), float64(spent.Microseconds())/1000)
 }
 
 // run sends n requests through lim and prints the CPU the process spent on them.

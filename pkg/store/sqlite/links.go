@@ -297,6 +297,39 @@ func (s *Store) OrderLink(ctx context.Context, tenantID, cazcoID string) (cazbli
 	return l, true, nil
 }
 
+// OrderLinksByNumber returns a tenant's order links whose CaZco order number is one of
+// numbers.
+func (s *Store) OrderLinksByNumber(ctx context.Context, tenantID string, numbers []string) ([]cazbling.OrderLink, error) {
+	var out []cazbling.OrderLink
+	for len(numbers) > 0 {
+		n := min(len(numbers), 500)
+		args := []any{tenantID}
+		for _, v := range numbers[:n] {
+			args = append(args, v)
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT `+orderLinkColumns+` FROM order_links
+			WHERE tenant_id = ? AND number IN (?`+strings.Repeat(",?", n-1)+`) ORDER BY number, cazco_id`, args...)
+		if err != nil {
+			return nil, s.fail("find order links by number", err)
+		}
+		for rows.Next() {
+			l, err := scanOrderLink(rows)
+			if err != nil {
+				rows.Close()
+				return nil, s.fail("find order links by number", err)
+			}
+			out = append(out, l)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, s.fail("find order links by number", err)
+		}
+		numbers = numbers[n:]
+	}
+	return out, nil
+}
+
 // OrderLinksByState lists a tenant's order links in one state, the ones due first
 // (by next attempt, then CaZco id).
 func (s *Store) OrderLinksByState(ctx context.Context, tenantID string, state cazbling.OrderLinkState) ([]cazbling.OrderLink, error) {

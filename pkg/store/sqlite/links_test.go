@@ -230,3 +230,37 @@ func TestOrderLinksByStateAndCounts(t *testing.T) {
 		t.Errorf("counts = %v, want %v (%v)", counts, want, err)
 	}
 }
+
+// Order links are found by order number, in chunks past SQLite's parameter limit,
+// only the tenant's own.
+func TestOrderLinksByNumber(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	addTenant(t, s, "acme")
+	addTenant(t, s, "other")
+	var links []cazbling.OrderLink
+	var numbers []string
+	for i := range 1200 {
+		n := fmt.Sprint(5000 + i)
+		links = append(links, cazbling.OrderLink{TenantID: "acme", CazcoID: fmt.Sprintf("o%04d", i), Number: n, State: cazbling.OrderCreated, BlingID: int64(i + 1)})
+		if i%2 == 0 {
+			numbers = append(numbers, n)
+		}
+	}
+	links = append(links, cazbling.OrderLink{TenantID: "other", CazcoID: "x", Number: "5000", State: cazbling.OrderCreated, BlingID: 9})
+	if err := s.Apply(ctx, cazbling.Batch{OrderLinks: links}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.OrderLinksByNumber(ctx, "acme", append(numbers, "no-such"))
+	if err != nil || len(got) != 600 {
+		t.Fatalf("%d links (%v), want 600", len(got), err)
+	}
+	for _, l := range got {
+		if l.TenantID != "acme" || (l.BlingID-1)%2 != 0 {
+			t.Fatalf("unexpected link %+v", l)
+		}
+	}
+	if got, err := s.OrderLinksByNumber(ctx, "acme", nil); err != nil || len(got) != 0 {
+		t.Errorf("no numbers: %v %v", got, err)
+	}
+}

@@ -72,6 +72,23 @@ func (w *where) add(cond string, arg any) {
 	w.args = append(w.args, arg)
 }
 
+// common adds the filters log rows and runs share; zero values do not filter, and
+// since applies to the column timeColumn.
+func (w *where) common(tenantID, flow, status string, since time.Time, timeColumn string) {
+	if tenantID != "" {
+		w.add("tenant_id = ?", tenantID)
+	}
+	if flow != "" {
+		w.add("flow = ?", flow)
+	}
+	if status != "" {
+		w.add("status = ?", status)
+	}
+	if !since.IsZero() {
+		w.add(timeColumn+" >= ?", toNanos(since))
+	}
+}
+
 func (w *where) String() string {
 	if len(w.conds) == 0 {
 		return ""
@@ -90,18 +107,7 @@ func limitClause(limit int) string {
 // Logs returns the log rows f selects, newest first.
 func (s *Store) Logs(ctx context.Context, f cazbling.LogFilter) ([]cazbling.LogEntry, error) {
 	var w where
-	if f.TenantID != "" {
-		w.add("tenant_id = ?", f.TenantID)
-	}
-	if f.Flow != "" {
-		w.add("flow = ?", f.Flow)
-	}
-	if f.Status != "" {
-		w.add("status = ?", f.Status)
-	}
-	if !f.Since.IsZero() {
-		w.add("time >= ?", toNanos(f.Since))
-	}
+	w.common(f.TenantID, f.Flow, f.Status, f.Since, "time")
 	if f.Key != "" {
 		w.add("key = ?", f.Key)
 	}
@@ -170,18 +176,7 @@ func scanRun(row rowScanner) (cazbling.Run, error) {
 // Runs returns the runs f selects, newest first.
 func (s *Store) Runs(ctx context.Context, f cazbling.RunFilter) ([]cazbling.Run, error) {
 	var w where
-	if f.TenantID != "" {
-		w.add("tenant_id = ?", f.TenantID)
-	}
-	if f.Flow != "" {
-		w.add("flow = ?", f.Flow)
-	}
-	if f.Status != "" {
-		w.add("status = ?", f.Status)
-	}
-	if !f.Since.IsZero() {
-		w.add("started_at >= ?", toNanos(f.Since))
-	}
+	w.common(f.TenantID, f.Flow, f.Status, f.Since, "started_at")
 	if f.RunID != 0 {
 		w.add("id = ?", f.RunID)
 	}

@@ -40,6 +40,7 @@ func TestOlderSchemaMigratesKeepingData(t *testing.T) {
 		"DROP TABLE panel_invites",
 		"DROP TABLE panel_used_jti",
 		"DROP TABLE api_limits",
+		"DROP INDEX order_links_number",
 		"DROP TRIGGER order_links_created_insert",
 		"DROP TRIGGER order_links_created_update",
 		"DROP TABLE order_lifecycle",

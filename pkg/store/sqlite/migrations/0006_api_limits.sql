@@ -10,3 +10,8 @@ CREATE TABLE api_limits (
 	seen_at    INTEGER NOT NULL,
 	PRIMARY KEY (tenant_id, api)
 );
+
+-- Order links by CaZco order number: an order whose number another linked order
+-- already has is not filed (Bling finds orders by that number, so the look-up before
+-- filing would take the other's Bling order for its own).
+CREATE INDEX order_links_number ON order_links (tenant_id, number);
