@@ -57,6 +57,10 @@ const (
 	ActionCanceledInBling = "canceled_in_bling"
 	ActionCancelBlocked   = "cancel_blocked"
 	ActionLifecycleClosed = "lifecycle_closed"
+	// ActionLifecycleOK says an order that had a problem on an earlier run was read
+	// again without one (nothing new to carry): its retry or error row is not the
+	// newest any more.
+	ActionLifecycleOK = "lifecycle_ok"
 )
 
 // canceledStatuses are the CaZco statuses that cancel an order (CAZCO.md).
@@ -215,6 +219,7 @@ type step struct {
 	l       *cazbling.OrderLifecycle
 	rows    []cazbling.LogEntry
 	changed bool
+	problem bool // an error or retry row this run
 }
 
 func (s *step) row(action, status, msg string) {
@@ -236,6 +241,7 @@ func (s *step) close(reason string) {
 
 // fail records a problem the seller must act on (an error row each run until fixed).
 func (s *step) fail(action, msg string) {
+	s.problem = true
 	s.row(action, cazbling.StatusError, msg)
 	if s.l.LastError != msg {
 		s.l.LastError, s.changed = msg, true
@@ -244,15 +250,27 @@ func (s *step) fail(action, msg string) {
 
 // passing records a passing fault: tried again on the next run.
 func (s *step) passing(what string, err error) {
+	s.problem = true
 	s.row(ActionRetryLater, cazbling.StatusError, fmt.Sprintf("order #%s (CaZco %s, Bling %d): %s; tried again on the next run: %v",
 		s.l.Number, s.l.CazcoID, s.l.BlingID, what, err))
+	if msg := "retry: " + what; s.l.LastError != msg {
+		s.l.LastError, s.changed = msg, true
+	}
 }
 
 // advance takes one open order as far as it goes this run and records it. Its error
 // is one that stops the tenant.
 func (l *lifecycleSync) advance(ctx context.Context, lc *cazbling.OrderLifecycle) error {
 	s := &step{l: lc}
+	hadProblem := lc.LastError != ""
 	stop := l.advanceSteps(ctx, s)
+	if stop == nil && hadProblem && !s.problem && lc.State == cazbling.LifecycleOpen {
+		if len(s.rows) == 0 {
+			s.row(ActionLifecycleOK, cazbling.StatusOK, fmt.Sprintf("order #%s (CaZco %s, Bling %d) was read again without the earlier problem (%s); nothing new to carry yet",
+				lc.Number, lc.CazcoID, lc.BlingID, lc.LastError))
+		}
+		lc.LastError, s.changed = "", true
+	}
 	if s.changed || len(s.rows) > 0 {
 		b := cazbling.Batch{Logs: s.rows}
 		if s.changed {

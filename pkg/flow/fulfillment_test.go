@@ -315,3 +315,30 @@ func TestLifecycleCostOpenOnly(t *testing.T) {
 		t.Errorf("a run read %d orders, want the 4 open", got)
 	}
 }
+
+// A passing fault leaves a retry row; the next run that reads the order without one,
+// with nothing new to send, says so, so that the retry row is not the newest for ever.
+func TestLifecycleRetryRowIsFollowedUp(t *testing.T) {
+	e := newLifeEnv(t)
+	e.erp.mu.Lock()
+	e.erp.fail = func(method string, n int) error {
+		if method == "SalesOrder" && n == 2 {
+			return blingError("GET /pedidos/vendas/{id}", cazbling.KindServer)
+		}
+		return nil
+	}
+	e.erp.mu.Unlock()
+	e.runLife(Options{})
+	if len(e.rows(ActionRetryLater)) != 1 || e.life().LastError == "" {
+		t.Fatalf("after the fault: rows %d, %+v", len(e.rows(ActionRetryLater)), e.life())
+	}
+	e.runLife(Options{})
+	rows := e.logs(cazbling.LogFilter{Key: e.order.ID})
+	if len(rows) == 0 || rows[0].Action != ActionLifecycleOK || e.life().LastError != "" {
+		t.Fatalf("newest row %+v, lifecycle %+v", rows[0], e.life())
+	}
+	e.runLife(Options{})
+	if len(e.rows(ActionLifecycleOK)) != 1 {
+		t.Errorf("the follow-up row was written again")
+	}
+}

@@ -184,6 +184,7 @@ var catalogue = map[string]struct{ msg, hint string }{
 	"order.canceled_in_bling": {"Pedido #{number} foi cancelado na CaZco; o pedido de venda no Bling passou para Cancelado.", ""},
 	"order.cancel_blocked": {"Pedido #{number} foi cancelado na CaZco, mas o pedido no Bling tem NF-e autorizada; nada foi cancelado no Bling.",
 		"Cancele a NF-e no Bling; na sincronização seguinte o pedido é cancelado no Bling automaticamente."},
+	"order.lifecycle_ok": {"Pedido #{number}: o problema anterior foi resolvido; nada de novo a enviar por enquanto.", ""},
 	"order.lifecycle_closed": {"Pedido #{number} não tem NF-e autorizada há muito tempo; o cazbling deixou de acompanhá-lo.",
 		"Informe a nota fiscal e o rastreio do pedido na CaZco manualmente."},
 	"product.retired": {"Produto {key} foi excluído no Bling; na CaZco ficou inativo e com estoque 0.",
