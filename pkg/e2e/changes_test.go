@@ -288,6 +288,9 @@ func unexplainedDiffs(t *testing.T, e *env, tn tenant, final bool) []string {
 		c, ok := caz[p.Codigo]
 		bal, _ := e.sb.Bling.Stock(tn.ClientID, p.ID)
 		qty := max(bal.SaldoVirtualTotal.Floor().IntPart(), 0)
+		if p.Situacao != "A" {
+			qty = 0 // inactive in Bling: stock 0 in CaZco (issue 17)
+		}
 		price := p.Preco.Round(2).StringFixed(2)
 		var what string
 		switch {
