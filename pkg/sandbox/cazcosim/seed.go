@@ -117,30 +117,37 @@ func (s *Sim) Products(apiKey string) []Product {
 func (s *Sim) DeleteProduct(apiKey, sku string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st, found := s.stores[apiKey]
-	if !found {
-		return fmt.Errorf("delete product: %w", ErrUnknownStore)
-	}
-	id, exists := st.productBySKU[sku]
-	if !exists {
-		return fmt.Errorf("delete product %s: %w", sku, ErrNotFound)
+	st, id, err := s.lookupSKU(apiKey, sku, "delete product")
+	if err != nil {
+		return err
 	}
 	delete(st.products, id)
 	delete(st.productBySKU, sku)
 	return nil
 }
 
+// lookupSKU finds the store of apiKey and the id of its product with sku, for the
+// helper op: its errors read "op: unknown store" and "op sku: not found". The caller
+// holds s.mu.
+func (s *Sim) lookupSKU(apiKey, sku, op string) (*store, string, error) {
+	st, found := s.stores[apiKey]
+	if !found {
+		return nil, "", fmt.Errorf("%s: %w", op, ErrUnknownStore)
+	}
+	id, exists := st.productBySKU[sku]
+	if !exists {
+		return nil, "", fmt.Errorf("%s %s: %w", op, sku, ErrNotFound)
+	}
+	return st, id, nil
+}
+
 // SetStock sets the absolute stock of the product with sku, as a seller would in the panel.
 func (s *Sim) SetStock(apiKey, sku string, quantity int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st, found := s.stores[apiKey]
-	if !found {
-		return fmt.Errorf("set stock: %w", ErrUnknownStore)
-	}
-	id, exists := st.productBySKU[sku]
-	if !exists {
-		return fmt.Errorf("set stock %s: %w", sku, ErrNotFound)
+	st, id, err := s.lookupSKU(apiKey, sku, "set stock")
+	if err != nil {
+		return err
 	}
 	if quantity < 0 {
 		return fmt.Errorf("set stock %s: %w: negative quantity", sku, ErrInvalid)
