@@ -8,9 +8,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/cazbling/cazbling/pkg/sandbox/internal/simclock"
 )
 
 // The harness the tests of this package share: a sandbox behind httptest with a settable
@@ -19,24 +20,10 @@ import (
 // admin_test.go, lifecycle_admin_test.go, and in sandbox_test.go the composition end to
 // end and Start.
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the settable clock the sandbox's tests share (simclock).
+type clock = simclock.Clock
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 10, 15, 4, 5, 0, time.UTC)} }
+func newClock() *clock { return simclock.New(time.Date(2026, 3, 10, 15, 4, 5, 0, time.UTC)) }
 
 type harness struct {
 	t     *testing.T

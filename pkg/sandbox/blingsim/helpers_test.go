@@ -8,9 +8,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/cazbling/cazbling/pkg/sandbox/internal/simclock"
 )
 
 // The harness the tests of this package share: a sim behind httptest with a settable
@@ -19,23 +20,8 @@ import (
 // catalog_test.go, index_test.go, orders_test.go, and in sim_test.go routing, numbers
 // and validators.
 
-// clock is a settable sandbox clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// clock is the settable clock the sandbox's tests share (simclock).
+type clock = simclock.Clock
 
 const (
 	clientA = "client-a"
@@ -53,7 +39,7 @@ type env struct {
 
 func newEnv(t *testing.T, opts Options) *env {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)}
+	c := simclock.New(time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC))
 	if opts.Now == nil {
 		opts.Now = c.Now
 	}

@@ -7,9 +7,10 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/cazbling/cazbling/pkg/sandbox/internal/simclock"
 )
 
 // The harness the tests of this package share: a sim behind httptest with a settable
@@ -25,23 +26,8 @@ const (
 
 var t0 = time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
 
-// clock is a settable sandbox clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// clock is the settable clock the sandbox's tests share (simclock).
+type clock = simclock.Clock
 
 type harness struct {
 	t          *testing.T
@@ -54,7 +40,7 @@ type harness struct {
 
 func newHarness(t *testing.T, opts Options) *harness {
 	t.Helper()
-	c := &clock{now: t0}
+	c := simclock.New(t0)
 	opts.Now = c.Now
 	sim := New(opts)
 	sim.AddStore(keyA)

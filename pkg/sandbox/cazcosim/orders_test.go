@@ -200,7 +200,7 @@ func TestOrderContent(t *testing.T) {
 		t.Errorf("defaults: %+v", o)
 	}
 
-	h.clock.Advance(90 * time.Second)
+	h.clock.Add(90 * time.Second)
 	if err := h.sim.SetOrderStatus(keyA, id, "canceled"); err != nil {
 		t.Fatal(err)
 	}

@@ -133,7 +133,7 @@ func TestUpdateProductPartial(t *testing.T) {
 		return env.Data
 	}
 
-	h.clock.Advance(time.Minute)
+	h.clock.Add(time.Minute)
 	r := h.do(keyA, http.MethodPut, "/products/"+p.ID, `{"price":"119.90","promotional_price":null,"stock":{"quantity":99}}`)
 	if r.status != http.StatusOK {
 		t.Fatalf("price update: %d %s", r.status, r.body)
@@ -152,7 +152,7 @@ func TestUpdateProductPartial(t *testing.T) {
 		t.Errorf("updated_at/created_at = %v/%v, want %v/%v", got.UpdatedAt, got.CreatedAt, want, t0)
 	}
 
-	h.clock.Advance(time.Minute)
+	h.clock.Add(time.Minute)
 	h.do(keyA, http.MethodPut, "/products/"+p.ID, `{"price":"119.90","description":"Algodão"}`)
 	if got := get(); !got.UpdatedAt.Equal(t0.Add(time.Minute)) {
 		t.Errorf("a no-op PUT moved updated_at to %v", got.UpdatedAt)
@@ -194,7 +194,7 @@ func TestUpdateProductPartial(t *testing.T) {
 func TestListProducts(t *testing.T) {
 	h := newHarness(t, Options{})
 	for i, sku := range []string{"ABC-1", "abc-1", "A+B", "D-4", "E-5"} {
-		h.clock.Advance(time.Minute)
+		h.clock.Add(time.Minute)
 		status := "active"
 		if i == 4 {
 			status = "inactive"

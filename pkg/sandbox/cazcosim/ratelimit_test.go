@@ -16,7 +16,7 @@ func TestRateLimit(t *testing.T) {
 		if r.status != http.StatusOK || remaining(r) != strconv.Itoa(limit-i) || r.header.Get("X-RateLimit-Limit") != "3" {
 			t.Fatalf("request %d: %d, remaining %s, limit %s", i, r.status, remaining(r), r.header.Get("X-RateLimit-Limit"))
 		}
-		h.clock.Advance(10 * time.Second)
+		h.clock.Add(10 * time.Second)
 	}
 	// 30 s into the window: the next request is refused until it ends, 30 s later.
 	r := h.do(keyA, http.MethodGet, "/products", "")
@@ -24,7 +24,7 @@ func TestRateLimit(t *testing.T) {
 	if r.header.Get("Retry-After") != "30" || remaining(r) != "0" {
 		t.Errorf("429: Retry-After %q, remaining %q; want 30, 0", r.header.Get("Retry-After"), remaining(r))
 	}
-	h.clock.Advance(29500 * time.Millisecond)
+	h.clock.Add(29500 * time.Millisecond)
 	r = h.do(keyA, http.MethodPut, "/stock", `{"items":[]}`)
 	h.expectError(r, http.StatusTooManyRequests, "rate_limited")
 	if r.header.Get("Retry-After") != "1" {
@@ -39,7 +39,7 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("store B: %d, remaining %s", r.status, remaining(r))
 	}
 
-	h.clock.Advance(time.Second)
+	h.clock.Add(time.Second)
 	r = h.do(keyA, http.MethodGet, "/products/404", "")
 	h.expectError(r, http.StatusNotFound, "not_found")
 	if remaining(r) != "2" {
@@ -70,7 +70,7 @@ func TestRateLimitWindowAndAdvertised(t *testing.T) {
 	if r.header.Get("Retry-After") != "5" {
 		t.Errorf("Retry-After %q, want 5", r.header.Get("Retry-After"))
 	}
-	h.clock.Advance(5 * time.Second)
+	h.clock.Add(5 * time.Second)
 	if r := h.do(keyA, http.MethodGet, "/products", ""); r.status != http.StatusOK {
 		t.Fatalf("next window: %d", r.status)
 	}

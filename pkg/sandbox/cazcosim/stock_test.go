@@ -11,7 +11,7 @@ import (
 func TestStockSingle(t *testing.T) {
 	h := newHarness(t, Options{})
 	p := h.createProduct(keyA, `{"sku":"CAM-001","name":"Camiseta","price":"129.90"}`)
-	h.clock.Advance(time.Minute)
+	h.clock.Add(time.Minute)
 	r := h.do(keyA, http.MethodPut, "/products/"+p.ID+"/stock", `{"quantity":12,"warehouse_code":"default"}`)
 	if r.status != http.StatusOK {
 		t.Fatalf("set stock: %d %s", r.status, r.body)
