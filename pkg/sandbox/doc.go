@@ -24,6 +24,8 @@
 //   - seed.go: the demo seed (DemoTenants, seedDemo: Bling accounts, CaZco stores,
 //     orders), from the data in seed_data.go.
 //
+// internal/simclock is the settable clock the tests of all three share.
+//
 // Nothing outside cmd and pkg/e2e imports this package or its two fakes
 // (layers_test.go), though client tests may run against blingsim and cazcosim.
 package sandbox

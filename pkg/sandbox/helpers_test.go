@@ -18,7 +18,9 @@ import (
 // clock, requests to its three APIs, and a Bling token got the way a script would. The
 // tests are split like the code: seed_test.go, faults_test.go, counters_test.go,
 // admin_test.go, lifecycle_admin_test.go, and in sandbox_test.go the composition end to
-// end and Start.
+// end and Start. The harness has the shape of blingsim's and cazcosim's (a server
+// behind httptest on the shared clock, an answer that decodes); each package keeps its
+// own, as they differ only in what they serve and decode.
 
 // clock is the settable clock the sandbox's tests share (simclock).
 type clock = simclock.Clock

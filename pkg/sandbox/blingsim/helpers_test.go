@@ -18,7 +18,8 @@ import (
 // clock, two accounts, calls with a token, token calls, and readers of Bling's bodies.
 // The tests are split by what they test: oauth_test.go, ratelimit_test.go,
 // catalog_test.go, index_test.go, orders_test.go, and in sim_test.go routing, numbers
-// and validators.
+// and validators. The harness has the shape of cazcosim's and pkg/sandbox's; each
+// package keeps its own, as they differ only in what they serve and decode.
 
 // clock is the settable clock the sandbox's tests share (simclock).
 type clock = simclock.Clock

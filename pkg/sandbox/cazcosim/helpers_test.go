@@ -17,7 +17,8 @@ import (
 // clock, requests by key, and checks of the Error body. The tests are split by what they
 // test: products_test.go, stock_test.go, orders_test.go, ratelimit_test.go, and in
 // cazcosim_test.go what holds for the whole API (auth, routing, isolation, seeding,
-// concurrency).
+// concurrency). The harness has the shape of blingsim's and pkg/sandbox's; each
+// package keeps its own, as they differ only in what they serve and decode.
 
 const (
 	keyA = "key-store-a"
