@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cazbling/cazbling/pkg/flow"
+	"github.com/cazbling/cazbling/pkg/store/secrets"
 	"github.com/cazbling/cazbling/pkg/store/sqlite"
 )
 
@@ -300,7 +301,7 @@ func (app *App) openStore(ctx context.Context, readOnlyFallback bool) (*sqlite.S
 	if env == nil {
 		env = os.Getenv
 	}
-	key, err := sqlite.LoadKey(path, env("CAZBLING_KEY"))
+	key, err := secrets.LoadKey(path, env("CAZBLING_KEY"))
 	if err != nil {
 		return nil, usageErr("secrets key: %v", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store/secrets"
 )
 
 var _ cazbling.Store = (*Store)(nil)
@@ -36,11 +37,14 @@ var errForeignDatabase = errors.New("not a cazbling schema")
 // DefaultBusyTimeout is how long a statement waits for another connection's lock.
 const DefaultBusyTimeout = 10 * time.Second
 
+// KeySize is the length in bytes of the secrets key.
+const KeySize = secrets.KeySize
+
 // Options configure Open.
 type Options struct {
 	// Path is the database file; it and its folder are created on first use.
 	Path string
-	// Key is the 32-byte AES-256 key for secrets at rest (see LoadKey).
+	// Key is the 32-byte AES-256 key for secrets at rest (see secrets.LoadKey).
 	Key []byte
 	// Now is the clock for every timestamp the store writes; nil means time.Now.
 	Now func() time.Time
@@ -58,7 +62,7 @@ type Options struct {
 type Store struct {
 	db       *sql.DB
 	path     string
-	secrets  *secretBox
+	box      *secrets.Box
 	now      func() time.Time
 	readOnly bool
 }
@@ -74,7 +78,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", opts.Path, err)
 	}
-	box, err := newSecretBox(opts.Key)
+	box, err := secrets.NewBox(opts.Key)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -101,7 +105,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
-		s := &Store{db: db, path: path, secrets: box, now: opts.Now, readOnly: opts.ReadOnly}
+		s := &Store{db: db, path: path, box: box, now: opts.Now, readOnly: opts.ReadOnly}
 		if s.now == nil {
 			s.now = time.Now
 		}

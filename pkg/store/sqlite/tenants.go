@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store/secrets"
 )
 
 // UpsertTenant creates or updates tenant t: its settings and secrets, and its token
@@ -36,7 +37,7 @@ func (s *Store) UpsertTenant(ctx context.Context, t cazbling.Tenant, tok *cazbli
 		case err != nil:
 			return err
 		default:
-			if key, ok := s.secrets.open(t.ID, colCazcoKey, oldKey); !ok || key != t.CazcoAPIKey || oldURL != t.CazcoURL {
+			if key, ok := s.box.Open(t.ID, secrets.ColCazcoKey, oldKey); !ok || key != t.CazcoAPIKey || oldURL != t.CazcoURL {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM api_limits WHERE tenant_id = ? AND api = 'cazco'`, t.ID); err != nil {
 					return err
 				}
@@ -56,9 +57,9 @@ func (s *Store) UpsertTenant(ctx context.Context, t cazbling.Tenant, tok *cazbli
 				cazco_url = excluded.cazco_url, cazco_api_key_enc = excluded.cazco_api_key_enc,
 				import_statuses = excluded.import_statuses, updated_at = excluded.updated_at`,
 			t.ID, string(status), toNanos(t.PausedUntil), t.StatusReason,
-			t.BlingURL, t.BlingClientID, s.secrets.seal(t.ID, colClientSecret, t.BlingClientSecret),
+			t.BlingURL, t.BlingClientID, s.box.Seal(t.ID, secrets.ColClientSecret, t.BlingClientSecret),
 			t.BlingDeposit, t.BlingStore, t.BlingPaymentMethod,
-			t.CazcoURL, s.secrets.seal(t.ID, colCazcoKey, t.CazcoAPIKey),
+			t.CazcoURL, s.box.Seal(t.ID, secrets.ColCazcoKey, t.CazcoAPIKey),
 			strings.Join(t.ImportStatuses, ","), toNanos(created), toNanos(now))
 		if err != nil || tok == nil {
 			return err
@@ -97,8 +98,8 @@ func (s *Store) scanTenant(row rowScanner) (cazbling.Tenant, error) {
 		t.ImportStatuses = strings.Split(statuses, ",")
 	}
 	var ok1, ok2 bool
-	t.BlingClientSecret, ok1 = s.secrets.open(t.ID, colClientSecret, secret)
-	t.CazcoAPIKey, ok2 = s.secrets.open(t.ID, colCazcoKey, apiKey)
+	t.BlingClientSecret, ok1 = s.box.Open(t.ID, secrets.ColClientSecret, secret)
+	t.CazcoAPIKey, ok2 = s.box.Open(t.ID, secrets.ColCazcoKey, apiKey)
 	if !ok1 || !ok2 {
 		return cazbling.Tenant{}, s.wrongKeyErr(t.ID)
 	}
@@ -224,8 +225,8 @@ func (s *Store) readToken(ctx context.Context, q queryer, tenantID string) (cazb
 	}
 	tok := cazbling.Token{Expiry: fromNanos(expiry)}
 	var ok1, ok2 bool
-	tok.AccessToken, ok1 = s.secrets.open(tenantID, colAccessToken, access)
-	tok.RefreshToken, ok2 = s.secrets.open(tenantID, colRefreshToken, refresh)
+	tok.AccessToken, ok1 = s.box.Open(tenantID, secrets.ColAccessToken, access)
+	tok.RefreshToken, ok2 = s.box.Open(tenantID, secrets.ColRefreshToken, refresh)
 	if !ok1 || !ok2 {
 		return cazbling.Token{}, s.wrongKeyErr(tenantID)
 	}
@@ -235,8 +236,8 @@ func (s *Store) readToken(ctx context.Context, q queryer, tenantID string) (cazb
 func (s *Store) saveToken(ctx context.Context, tx *sql.Tx, tenantID string, tok cazbling.Token) error {
 	res, err := tx.ExecContext(ctx, `UPDATE tenants SET access_token_enc = ?, refresh_token_enc = ?,
 		token_expiry = ?, updated_at = ? WHERE id = ?`,
-		s.secrets.seal(tenantID, colAccessToken, tok.AccessToken),
-		s.secrets.seal(tenantID, colRefreshToken, tok.RefreshToken),
+		s.box.Seal(tenantID, secrets.ColAccessToken, tok.AccessToken),
+		s.box.Seal(tenantID, secrets.ColRefreshToken, tok.RefreshToken),
 		toNanos(tok.Expiry), toNanos(s.now()), tenantID)
 	if err != nil {
 		return err
