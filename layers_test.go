@@ -24,7 +24,8 @@ var layers = map[string][]string{
 	"pkg/cazco":            {"pkg/cazbling", "pkg/httpx"},
 	"pkg/flow":             {"pkg/cazbling"},
 	"pkg/panel":            {"pkg/cazbling"},
-	"pkg/store":            {"pkg/cazbling", "pkg/store/sqlite"},
+	"pkg/store":            {"pkg/cazbling", "pkg/store/sqlite", "pkg/store/postgres", "pkg/store/secrets"},
+	"pkg/store/postgres":   {"pkg/cazbling", "pkg/store/secrets"},
 	"pkg/store/secrets":    {},
 	"pkg/store/sqlite":     {"pkg/cazbling", "pkg/store/secrets"},
 	"pkg/store/storetest":  {"pkg/cazbling", "pkg/store"}, // the backends' shared tests

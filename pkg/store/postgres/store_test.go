@@ -1,0 +1,155 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store/postgres"
+	"github.com/cazbling/cazbling/pkg/store/storetest"
+)
+
+func open(t *testing.T, dsn string, now func() time.Time) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), postgres.Options{DSN: dsn, Key: storetest.TestKey(1), Now: now})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Hosts that open a new store at once queue on the migrations' lock: every Open
+// succeeds and each migration is applied once.
+func TestConcurrentOpensMigrateOnce(t *testing.T) {
+	dsn := storetest.NewPostgresSchema(t)
+	const hosts = 8
+	var wg sync.WaitGroup
+	errs := make([]error, hosts)
+	stores := make([]*postgres.Store, hosts)
+	for i := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stores[i], errs[i] = postgres.Open(context.Background(), postgres.Options{DSN: dsn, Key: storetest.TestKey(1)})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	loc := location{dsn: dsn}
+	if n := loc.Count(t, `SELECT count(*) FROM schema_version`); n != postgres.SchemaVersion() {
+		t.Errorf("%d migrations recorded, want %d (each once)", n, postgres.SchemaVersion())
+	}
+	if n := loc.Count(t, `SELECT count(*) FROM meta`); n != 1 {
+		t.Errorf("%d meta rows, want the one key check", n)
+	}
+}
+
+// A schema another program made is not written into, and a newer cazbling's schema is
+// refused with a message that says what to do.
+func TestForeignAndNewerSchemasRefused(t *testing.T) {
+	ctx := context.Background()
+	foreign := storetest.NewPostgresSchema(t)
+	location{dsn: foreign}.Exec(t, `CREATE TABLE invoices (id int)`)
+	_, err := postgres.Open(ctx, postgres.Options{DSN: foreign, Key: storetest.TestKey(1)})
+	if err == nil || !strings.Contains(err.Error(), "not a cazbling database") || !strings.Contains(err.Error(), "1 tables of another program") {
+		t.Errorf("foreign schema: %v", err)
+	}
+	if n := (location{dsn: foreign}).Count(t, `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()`); n != 1 {
+		t.Errorf("the foreign schema has %d tables after Open, want its 1", n)
+	}
+
+	newer := storetest.NewPostgresSchema(t)
+	open(t, newer, nil).Close()
+	location{dsn: newer}.Exec(t, `INSERT INTO schema_version VALUES (999, '0999_future.sql', 0)`)
+	_, err = postgres.Open(ctx, postgres.Options{DSN: newer, Key: storetest.TestKey(1)})
+	if err == nil || !strings.Contains(err.Error(), "newer than this cazbling knows") || !strings.Contains(err.Error(), "upgrade cazbling") {
+		t.Errorf("newer schema: %v", err)
+	}
+}
+
+// The lease's generation is its fencing number: the same while its holder renews, one
+// more on every change of holder (a takeover after expiry, or after a release), and a
+// holder whose lease was taken cannot get it back by renewing.
+func TestLeaseGenerationFences(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	s := open(t, storetest.NewPostgresSchema(t), clock)
+	if err := s.UpsertTenant(ctx, cazbling.Tenant{ID: "acme"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	take := func(holder string) (int64, bool) {
+		t.Helper()
+		g, ok, err := s.LeaseGeneration(ctx, "acme", cazbling.FlowOrders, holder, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g, ok
+	}
+	g1, ok := take("host-a")
+	if !ok || g1 != 1 {
+		t.Fatalf("first take: %d %v", g1, ok)
+	}
+	advance(30 * time.Second)
+	if g, ok := take("host-a"); !ok || g != g1 {
+		t.Fatalf("renewal: generation %d (%v), want %d", g, ok, g1)
+	}
+	advance(2 * time.Minute) // host-a stalls; its lease lapses
+	g2, ok := take("host-b")
+	if !ok || g2 != g1+1 {
+		t.Fatalf("takeover: generation %d (%v), want %d", g2, ok, g1+1)
+	}
+	if _, ok := take("host-a"); ok {
+		t.Fatal("the stalled holder renewed a lease another host took over")
+	}
+	if err := s.ReleaseLease(ctx, "acme", cazbling.FlowOrders, "host-a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := take("host-c"); ok {
+		t.Fatal("a release by the old holder freed the new holder's lease")
+	}
+	if err := s.ReleaseLease(ctx, "acme", cazbling.FlowOrders, "host-b"); err != nil {
+		t.Fatal(err)
+	}
+	if g3, ok := take("host-c"); !ok || g3 != g2+1 {
+		t.Fatalf("take after release: generation %d (%v), want %d", g3, ok, g2+1)
+	}
+}
+
+// A server that cannot be reached is an error naming the database, never the password.
+func TestUnreachableServerNamesDatabaseNotPassword(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := postgres.Open(ctx, postgres.Options{
+		DSN: "postgres://cazbling:s3cret-pass-9f2@127.0.0.1:1/shop?connect_timeout=2&sslmode=disable",
+		Key: storetest.TestKey(1),
+	})
+	if err == nil {
+		t.Fatal("open of a closed port succeeded")
+	}
+	if strings.Contains(err.Error(), "s3cret-pass-9f2") {
+		t.Errorf("the error quotes the password: %v", err)
+	}
+	if !strings.Contains(err.Error(), "postgres://cazbling@127.0.0.1:1/shop") || !strings.Contains(err.Error(), "check that the server runs") {
+		t.Errorf("err = %v, want one naming the database and what to check", err)
+	}
+	_, err = postgres.Open(ctx, postgres.Options{DSN: "postgres://u:s3cret-pass-9f2@host:notaport/db", Key: storetest.TestKey(1)})
+	if err == nil || strings.Contains(err.Error(), "s3cret-pass-9f2") {
+		t.Errorf("bad URL: %v", err)
+	}
+	if _, err := postgres.Open(ctx, postgres.Options{DSN: "postgres://127.0.0.1:1/x", Key: []byte("short")}); err == nil || errors.Is(err, cazbling.ErrWrongKey) {
+		t.Errorf("short key: %v", err)
+	}
+}
