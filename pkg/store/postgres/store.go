@@ -106,6 +106,16 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// Describe names the database of dsn as the store's messages do: user, host, port,
+// database and schema, never the password.
+func Describe(dsn string) (string, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return "", fmt.Errorf("the PostgreSQL address is not valid: %w", err)
+	}
+	return describe(cfg), nil
+}
+
 // describe names the database for messages: user, host, port, database and schema,
 // and never the password.
 func describe(c *pgx.ConnConfig) string {
