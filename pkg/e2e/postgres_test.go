@@ -41,7 +41,7 @@ func TestE2EPostgresSmoke(t *testing.T) {
 	e := newEnv(t)
 	dsn := pgEnv(t, e)
 	e.vars = setVar(e.vars, "CAZBLING_BLING_IP_RATE", "50") // the IP window is then a file
-	tn := ordersTenant(t, e, "loja-pg", catalogue) // activate: the initial sync
+	tn := ordersTenant(t, e, "loja-pg", catalogue)          // activate: the initial sync
 	orders := ordersMix(t, e, tn, 8, 5, 4, catalogue)
 
 	e.mustRun(0, "sync-products")

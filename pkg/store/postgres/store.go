@@ -61,9 +61,16 @@ type Options struct {
 	// Now is the clock for every timestamp the store writes, leases' expiry included;
 	// nil means time.Now. Hosts sharing a store must keep their clocks in step (NTP).
 	Now func() time.Time
-	// MaxConns bounds the pool's connections; 0 means pgxpool's default.
+	// MaxConns bounds the pool's connections; 0 means the DSN's pool_max_conns, or
+	// DefaultMaxConns.
 	MaxConns int32
 }
+
+// DefaultMaxConns is the pool's size when neither Options.MaxConns nor the DSN's
+// pool_max_conns sets it: enough for a run working many tenants (each holds a
+// connection only for a statement or a short transaction), few enough that several
+// processes on several hosts stay under the server's max_connections (100 by default).
+const DefaultMaxConns = 10
 
 // Store is the store on one PostgreSQL database (and schema). It is safe for
 // concurrent use, and any number of Stores on any hosts may share the database.
@@ -72,6 +79,8 @@ type Store struct {
 	name string // the database as errors name it: never the password
 	box  *secrets.Box
 	now  func() time.Time
+	// tokenSlots bounds the UpdateToken transactions open at once to half the pool.
+	tokenSlots chan struct{}
 }
 
 // Open connects to opts.DSN, applies pending migrations (one host at a time: the
@@ -88,14 +97,18 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", name, err)
 	}
-	if opts.MaxConns > 0 {
+	switch {
+	case opts.MaxConns > 0:
 		cfg.MaxConns = opts.MaxConns
+	case !strings.Contains(opts.DSN, "pool_max_conns"):
+		cfg.MaxConns = DefaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", name, err)
 	}
-	s := &Store{pool: pool, name: name, box: box, now: opts.Now}
+	s := &Store{pool: pool, name: name, box: box, now: opts.Now,
+		tokenSlots: make(chan struct{}, max(1, cfg.MaxConns/2))}
 	if s.now == nil {
 		s.now = time.Now
 	}

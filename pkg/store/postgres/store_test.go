@@ -153,3 +153,72 @@ func TestUnreachableServerNamesDatabaseNotPassword(t *testing.T) {
 		t.Errorf("short key: %v", err)
 	}
 }
+
+// While a tenant's token is being refreshed (fn waits, as on Bling's token endpoint),
+// the tenant's flows keep writing (links and log rows: foreign-key checks do not wait
+// for the refresher's row lock), and with every token slot of the pool busy the same
+// handle still renews its leases.
+func TestRefreshBlocksNeitherWritesNorLeases(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.NewPostgresSchema(t)
+	s, err := postgres.Open(ctx, postgres.Options{DSN: dsn, Key: storetest.TestKey(1), MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ids := []string{"acme", "bolt", "cora", "dino", "eva"} // more refreshers than the pool's 4
+	for _, id := range ids {
+		if err := s.UpsertTenant(ctx, cazbling.Tenant{ID: id}, &cazbling.Token{RefreshToken: "r-" + id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	defer free() // before s.Close, which waits for the refreshers' connections
+	var wg sync.WaitGroup
+	inside := make(chan string, len(ids))
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.UpdateToken(ctx, id, func(c cazbling.Token) (cazbling.Token, error) {
+				inside <- id
+				<-release
+				return cazbling.Token{AccessToken: "a-" + id, RefreshToken: "r2-" + id}, nil
+			})
+			if err != nil {
+				t.Errorf("refresh %s: %v", id, err)
+			}
+		}()
+	}
+	<-inside
+	<-inside                           // both token slots (half the pool) are taken and their rows locked
+	time.Sleep(100 * time.Millisecond) // the other refreshers are waiting now
+	done := make(chan error, 1)
+	go func() {
+		err := s.Apply(ctx, cazbling.Batch{
+			ProductLinks: []cazbling.ProductLink{{TenantID: "acme", SKU: "A1"}, {TenantID: "bolt", SKU: "B1"}, {TenantID: "cora", SKU: "C1"}},
+			Logs:         []cazbling.LogEntry{{TenantID: "acme", Key: "A1", Status: "ok"}},
+		})
+		if err == nil {
+			_, err = s.AcquireLease(ctx, "acme", cazbling.FlowStock, "me", time.Minute)
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a batch or a lease waited for token refreshes of its tenants")
+	}
+	free()
+	wg.Wait()
+	for _, id := range ids {
+		if tok, err := s.Token(ctx, id); err != nil || tok.RefreshToken != "r2-"+id {
+			t.Errorf("%s: %+v %v", id, tok, err)
+		}
+	}
+}

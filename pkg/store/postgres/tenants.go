@@ -34,7 +34,7 @@ func (s *Store) UpsertTenant(ctx context.Context, t cazbling.Tenant, tok *cazbli
 		// the store's URL or key changes.
 		var oldURL string
 		var oldKey []byte
-		switch err := tx.QueryRow(ctx, `SELECT cazco_url, cazco_api_key_enc FROM tenants WHERE id = $1 FOR UPDATE`, t.ID).Scan(&oldURL, &oldKey); {
+		switch err := tx.QueryRow(ctx, `SELECT cazco_url, cazco_api_key_enc FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, t.ID).Scan(&oldURL, &oldKey); {
 		case errors.Is(err, pgx.ErrNoRows):
 		case err != nil:
 			return err
@@ -173,13 +173,22 @@ func (s *Store) Token(ctx context.Context, tenantID string) (cazbling.Token, err
 	return tok, err
 }
 
-// UpdateToken reads the tenant's token pair with its row locked (FOR UPDATE), calls fn
+// UpdateToken reads the tenant's token pair with its row locked (FOR NO KEY UPDATE), calls fn
 // with it and saves what fn returns, all in one transaction, so that refreshes of one
 // tenant are serialized across connections, processes and hosts: a second refresher
 // waits for the first to commit and then reads the new pair. If fn fails nothing is
 // saved and its error is returned as is. fn runs while the row is locked; it must not
 // use the store for the same tenant.
 func (s *Store) UpdateToken(ctx context.Context, tenantID string, fn func(current cazbling.Token) (cazbling.Token, error)) (cazbling.Token, error) {
+	// fn may wait long (Bling's token endpoint, its 20-a-minute limit) holding a
+	// connection: at most half the pool does, so that the other work of the process
+	// (lease renewals above all) always finds one.
+	select {
+	case s.tokenSlots <- struct{}{}:
+		defer func() { <-s.tokenSlots }()
+	case <-ctx.Done():
+		return cazbling.Token{}, fmt.Errorf("lock token of tenant %q: %w", tenantID, ctx.Err())
+	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return cazbling.Token{}, s.fail(fmt.Sprintf("lock token of tenant %q", tenantID), err)
@@ -212,7 +221,10 @@ func (s *Store) readToken(ctx context.Context, q querier, tenantID string, lock 
 	)
 	query := `SELECT access_token_enc, refresh_token_enc, token_expiry FROM tenants WHERE id = $1`
 	if lock {
-		query += ` FOR UPDATE`
+		// NO KEY UPDATE: it serializes refreshers (it conflicts with itself) but not
+		// the foreign-key checks of the tenant's other writes (links, log rows), which
+		// take KEY SHARE: a tenant's flows keep writing while its token is refreshed.
+		query += ` FOR NO KEY UPDATE`
 	}
 	err := q.QueryRow(ctx, query, tenantID).Scan(&access, &refresh, &expiry)
 	if errors.Is(err, pgx.ErrNoRows) {
