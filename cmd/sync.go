@@ -47,8 +47,15 @@ CaZco was last sent.`,
 		long: `CaZco orders updated since the cursor (with an overlap window) that are in an
 importable status are created in Bling as sales orders, each exactly once, with the
 buyer as a Bling contact (found by CPF/CNPJ or created). Orders that cannot be created
-yet (unknown SKU, validation error, Bling down) are kept and retried on later runs.`,
-		flow: cazbling.FlowOrders, work: flow.SyncOrders,
+yet (unknown SKU, validation error, Bling down) are kept and retried on later runs.
+
+Then the life of every filed order still open is carried across: an NF-e authorized in
+Bling becomes the CaZco invoice, a tracking code becomes a CaZco shipment (after the
+invoice), an order cancelled in Bling is cancelled in CaZco, and one cancelled in CaZco
+moves the Bling order to "Cancelado" unless an NF-e is authorized for it (an error row
+then says to cancel the NF-e in Bling first). Each run reads each open order once from
+Bling, so its cost grows with the orders still open, not with all orders ever filed.`,
+		flow: cazbling.FlowOrders, work: flow.SyncOrdersAndLifecycle,
 	}
 )
 

@@ -56,6 +56,20 @@ $BIN sync-orders || true
 step "cazbling sync-orders again (nothing filed twice)"
 $BIN sync-orders || true
 
+# The life of an order after it is filed: two of the orders just filed in Bling.
+NUMBERS=$(curl -fs "$BASE/_sandbox/state?client_id=$CLIENT_ID" | grep -o '"numeroLoja":"[^"]*"' | sed 's/.*:"\(.*\)"/\1/' | head -2)
+FIRST=$(echo "$NUMBERS" | sed -n 1p)
+SECOND=$(echo "$NUMBERS" | sed -n 2p)
+if [ -n "$FIRST" ] && [ -n "$SECOND" ]; then
+  step "In Bling, the seller issues the NF-e of order $FIRST and ships it (tracking), and cancels order $SECOND"
+  curl -fs -X POST "$BASE/_sandbox/bling/nfe?client_id=$CLIENT_ID&number=$FIRST" >/dev/null
+  curl -fs -X POST "$BASE/_sandbox/bling/tracking?client_id=$CLIENT_ID&number=$FIRST&code=QB123456789BR" >/dev/null
+  curl -fs -X POST "$BASE/_sandbox/bling/order-status?client_id=$CLIENT_ID&number=$SECOND&status=Cancelado" >/dev/null
+  step "cazbling sync-orders (the NF-e becomes the CaZco invoice, the tracking a shipment; the cancel reaches CaZco)"
+  $BIN sync-orders || true
+  $BIN logs --tenant "$TENANT" --flow orders --limit 4 || true
+fi
+
 step "cazbling tenants"
 $BIN tenants || true
 step "cazbling logs --runs"

@@ -34,6 +34,7 @@ type ERP interface {
 	// CreateOrder files a sales order. It is never retried blindly: on an error that
 	// leaves the outcome unknown (timeout, 5xx) the caller must look the order up.
 	CreateOrder(ctx context.Context, o SalesOrder) (id int64, err error)
+	LifecycleERP
 }
 
 // Marketplace is the CaZco side as the flows need it.
@@ -60,6 +61,7 @@ type Marketplace interface {
 	// server's next links. A page that fails ends the walk with the error.
 	Orders(ctx context.Context, q OrderQuery) iter.Seq2[Order, error]
 	Order(ctx context.Context, id string) (Order, error)
+	LifecycleMarket
 }
 
 // Store is the local state. Write methods run in IMMEDIATE transactions.
@@ -116,6 +118,8 @@ type Store interface {
 	Runs(ctx context.Context, f RunFilter) ([]Run, error)
 	// PruneLogs deletes log rows older than before, except those of items still failing.
 	PruneLogs(ctx context.Context, before time.Time) (int64, error)
+
+	LifecycleStore
 
 	Close() error
 }

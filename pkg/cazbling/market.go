@@ -98,6 +98,7 @@ type OrderQuery struct {
 	UpdatedSince time.Time // inclusive
 	UpdatedUntil time.Time // exclusive; zero: open
 	PerPage      int
+	Statuses     []string // only orders in these statuses; nil: all
 }
 
 // MarketInfo is what a cheap marketplace call says about the store, shown by activate.

@@ -22,6 +22,10 @@ type ProductLink struct {
 	// SKUShared says Bling had more than one product with this SKU when it was last
 	// looked up: it is asked again whenever one of them is listed.
 	SKUShared bool
+	// Inactive says the product was last sent to CaZco as inactive (inactive in Bling):
+	// the stock sweep sends 0 for it whatever its Bling balance, so that it cannot be
+	// sold with stock behind it.
+	Inactive bool
 }
 
 // OrderLinkState is where an order stands on its way into Bling.
@@ -211,10 +215,12 @@ type Batch struct {
 	OrderLinks  []OrderLink
 	Logs        []LogEntry
 	Cursors     []Cursor
+	// Lifecycles are written whole (created or replaced), by tenant and CaZco id.
+	Lifecycles []OrderLifecycle
 }
 
 // Empty reports whether b writes nothing.
 func (b Batch) Empty() bool {
 	return len(b.ProductLinks) == 0 && len(b.StockLevels) == 0 && len(b.OrderLinks) == 0 &&
-		len(b.Logs) == 0 && len(b.Cursors) == 0
+		len(b.Logs) == 0 && len(b.Cursors) == 0 && len(b.Lifecycles) == 0
 }

@@ -331,6 +331,8 @@ type errorBody struct {
 	Errors     json.RawMessage `json:"errors"`
 	RequestID  text            `json:"request_id"`
 	ExistingID text            `json:"existing_id"`
+	// ExistingAccessKey is the invoice key a 409 on PUT /orders/{id}/invoice names.
+	ExistingAccessKey text `json:"existing_access_key"`
 }
 
 // statusError turns an HTTP error answer into an *APIError.
@@ -353,6 +355,9 @@ func (c *Client) statusError(op string, resp *httpx.Response) *cazbling.APIError
 			e.RequestID = c.clean(string(body.RequestID), 100)
 		}
 		e.ExistingID = string(body.ExistingID)
+		if e.ExistingID == "" {
+			e.ExistingID = c.clean(string(body.ExistingAccessKey), 100)
+		}
 	case len(strings.TrimSpace(string(resp.Body))) > 0:
 		e.Message = "unexpected answer that is not a JSON error: " + c.excerpt(resp.Body)
 		// For these statuses the action does not depend on the body; for the others

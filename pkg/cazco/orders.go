@@ -225,6 +225,10 @@ func (c *Client) Orders(ctx context.Context, q cazbling.OrderQuery) iter.Seq2[ca
 		if !q.UpdatedUntil.IsZero() {
 			v.Set("updated_until", q.UpdatedUntil.Format(time.RFC3339))
 		}
+		if len(q.Statuses) > 0 {
+			// The contract documents one value; several go comma-separated.
+			v.Set("status", strings.Join(q.Statuses, ","))
+		}
 		for page, err := range c.walkPages(ctx, opListOrders, "order", c.endpoint("/orders", v)) {
 			if err != nil {
 				yield(cazbling.Order{}, err)

@@ -61,8 +61,8 @@ func catalogueProblems(e *env, tn tenant, skip map[string]bool) []string {
 		}
 		bal, _ := e.sb.Bling.Stock(tn.ClientID, p.ID)
 		wantQty := bal.SaldoVirtualTotal.Floor().IntPart()
-		if wantQty < 0 {
-			wantQty = 0
+		if wantQty < 0 || wantStatus == "inactive" {
+			wantQty = 0 // inactive in Bling: nothing to sell behind it (issue 17)
 		}
 		if c.Stock.Quantity != wantQty {
 			out = append(out, fmt.Sprintf("SKU %s: stock %d, want %d", p.Codigo, c.Stock.Quantity, wantQty))

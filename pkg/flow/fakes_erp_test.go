@@ -38,6 +38,8 @@ type fakeERP struct {
 	// hideLostFor hides an order kept by a failed CreateOrder from that many
 	// following OrdersByStoreNumbers calls (Bling's list lagging behind).
 	hideLostFor int
+	// lc is the order lifecycle's side of Bling (fulfillment_fakes_test.go).
+	lc fakeERPLifecycle
 }
 
 type fakeERPOrder struct {

@@ -31,6 +31,11 @@ type fakeMarket struct {
 	// beforeCreate, when set, is called with the SKU before each CreateProduct, without
 	// the lock.
 	beforeCreate func(sku string)
+	// lc is the order lifecycle's side of CaZco (fulfillment_fakes_test.go).
+	lc fakeMarketLifecycle
+	// fail, when set, is asked before each lifecycle call (by method name, with the
+	// 1-based number of that call) and its error returned.
+	fail func(method string, n int) error
 }
 
 func newFakeMarket() *fakeMarket {
@@ -195,7 +200,8 @@ func (m *fakeMarket) Orders(ctx context.Context, q cazbling.OrderQuery) iter.Seq
 	m.queries = append(m.queries, q)
 	var list []cazbling.Order
 	for _, o := range m.orders {
-		if o.UpdatedAt.Before(q.UpdatedSince) || !q.UpdatedUntil.IsZero() && !o.UpdatedAt.Before(q.UpdatedUntil) {
+		if o.UpdatedAt.Before(q.UpdatedSince) || !q.UpdatedUntil.IsZero() && !o.UpdatedAt.Before(q.UpdatedUntil) ||
+			len(q.Statuses) > 0 && !slices.Contains(q.Statuses, o.Status) {
 			continue
 		}
 		list = append(list, o)

@@ -103,10 +103,9 @@ func (s *orderSync) settled(t *orderTask) bool {
 		msg := fmt.Sprintf("order #%s is already in Bling as %d", o.Number, t.link.BlingID)
 		status := cazbling.StatusOK
 		if o.Status == "canceled" || o.Status == "desisted" {
-			// Cancelling the Bling order is out of scope: Bling's order status ids are
-			// per account and cancelling touches stock and invoices, so a person does it.
-			msg = fmt.Sprintf("order #%s was canceled in CaZco (status %s) after it was filed in Bling as %d; cancel it in Bling", o.Number, o.Status, t.link.BlingID)
-			status = cazbling.StatusWarning
+			// The lifecycle phase (fulfillment.go) cancels the Bling order, or says
+			// why it cannot (an authorized NF-e).
+			msg = fmt.Sprintf("order #%s was canceled in CaZco (status %s) after it was filed in Bling as %d; the lifecycle phase cancels it in Bling", o.Number, o.Status, t.link.BlingID)
 		}
 		s.pending.Logs = append(s.pending.Logs, s.row(t, cazbling.ActionExisting, status, t.link.BlingID, msg))
 		return true

@@ -26,8 +26,19 @@ const progressVersion = 2
 // syncFull walks every Bling product, one listing per stock class (Bling can only list
 // by the sign of the balance), page by page, checkpointing after each page, and at the
 // end sets the incremental cursors to the walk's start.
+//
+// An interrupted walk is resumed by listing again from the first page of the first
+// class, not from its checkpoint: between two runs a product can change class (its
+// balance changed sign) into one already walked, or move to an earlier page of its
+// class when others leave it, and a walk resumed at a page number would never see it,
+// nor would any window (a stock change does not move its alteration date). A product
+// the walk already handled since it began (its link was written or seen since, with
+// the same list entry) needs no detail read: any change it had since then is read by
+// the next window, which starts at the walk's start. So a resume costs the list pages
+// again, not the detail reads.
 func syncFull(ctx context.Context, j *Job) error {
 	prog := fullProgress{Started: j.Now(), Version: progressVersion, NextPage: 1}
+	resumed := false
 	classes := cazbling.StockClasses()
 	if v, ok, err := j.Store().Cursor(ctx, j.Tenant.ID, cazbling.StreamFullSync); err != nil {
 		return fmt.Errorf("read full sync progress: %w", err)
@@ -38,8 +49,9 @@ func syncFull(ctx context.Context, j *Job) error {
 		case p.Version != progressVersion || p.Class < 0 || p.Class >= len(classes):
 			j.Logger().Info("an interrupted full sync from an older version is walked again from the start")
 		case p.Class > 0 || p.NextPage > 1:
-			prog = p
-			j.Logger().Info("resuming an interrupted full sync", "stock", classes[p.Class], "page", p.NextPage)
+			prog.Started, resumed = p.Started, true
+			j.Logger().Info("resuming an interrupted full sync: listing again from the start, reading only what it has not handled yet",
+				"stopped_at_stock", classes[p.Class], "page", p.NextPage)
 		}
 	}
 	checkpoint := func(class, page int) cazbling.Cursor {
@@ -48,6 +60,9 @@ func syncFull(ctx context.Context, j *Job) error {
 	}
 	wk := newWalker(j)
 	wk.askAll = true // a full walk checks every SKU with Bling
+	if resumed {
+		wk.trustSince, wk.resumed = prog.Started, true
+	}
 	if err := wk.indexMarket(ctx); err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/cazbling/cazbling/pkg/cazbling"
 )
 
@@ -38,8 +40,9 @@ func TestFullWalkListsEveryStockClass(t *testing.T) {
 	}
 }
 
-// A full walk interrupted between stock classes resumes with the next class; one
-// checkpointed by an older version (no stock classes) is walked again from the start.
+// A full walk interrupted between stock classes resumes by listing every class again,
+// reading only the products it has not handled yet; one checkpointed by an older
+// version (no stock classes) is walked again from the start, reading everything.
 func TestFullWalkResumesByClass(t *testing.T) {
 	e := newProductsEnv(t)
 	e.catalogue(120, "1")
@@ -60,8 +63,8 @@ func TestFullWalkResumesByClass(t *testing.T) {
 		t.Fatalf("second run %+v", res)
 	}
 	erp, market := e.calls()
-	if erp["ProductsPage"] != 2 || erp["Product"] != 2 || market["CreateProduct"] != 2 {
-		t.Errorf("resumed run: Bling %v, CaZco %v; want the zero and negative pages, 2 reads, 2 creates", erp, market)
+	if erp["ProductsPage"] != 4 || erp["Product"] != 2 || market["CreateProduct"] != 2 {
+		t.Errorf("resumed run: Bling %v, CaZco %v; want every class listed again (4 pages) but only the 2 products not handled yet read and created", erp, market)
 	}
 	if v, _, _ := e.store.Cursor(context.Background(), e.tenant.ID, cazbling.StreamFullSync); v != "" {
 		t.Errorf("full sync progress left: %q", v)
@@ -77,5 +80,45 @@ func TestFullWalkResumesByClass(t *testing.T) {
 	}
 	if erp, _ := e.calls(); erp["ProductsPage"] != 4 || erp["Product"] != 122 {
 		t.Errorf("walk after an old checkpoint: %v, want every class from page 1 (4 pages, 122 reads)", erp)
+	}
+}
+
+// A product that changes stock class between an interrupted walk and its resume, into
+// a class the walk had already listed, is still synced: the resume lists every class
+// again. (Resumed at its checkpoint, the walk never saw it, and no window would: a
+// stock change does not move a product's alteration date.)
+func TestFullWalkResumeFindsAProductThatChangedClass(t *testing.T) {
+	e := newProductsEnv(t)
+	e.catalogue(3, "2") // POS-000..002, ZERO, NEG
+	moved := e.product("ZERO-2", "0")
+	e.erp.fail = func(method string, n int) error {
+		if method == "ProductsPage" && n == 2 { // the zero class's first page
+			return blingError("GET /produtos", cazbling.KindServer)
+		}
+		return nil
+	}
+	if res := e.sync(Options{}); res.Status != cazbling.StatusError {
+		t.Fatalf("first run %+v, want an error", res)
+	}
+	e.erp.fail = nil
+	// Between the runs ZERO-2 gets stock: it is listed under the positive class now,
+	// which the interrupted walk had finished.
+	e.erp.mu.Lock()
+	e.erp.balances[moved] = cazbling.StockBalance{ProductID: moved, SKU: "ZERO-2", PhysicalTotal: decimal.NewFromInt(4), VirtualTotal: decimal.NewFromInt(4)}
+	e.erp.mu.Unlock()
+	e.calls()
+	if res := e.sync(Options{}); res.Status != cazbling.StatusOK {
+		t.Fatalf("second run %+v", res)
+	}
+	e.market.mu.Lock()
+	defer e.market.mu.Unlock()
+	skus := map[string]bool{}
+	for _, p := range e.market.products {
+		skus[p.SKU] = true
+	}
+	for _, sku := range []string{"POS-000", "POS-001", "POS-002", "ZERO", "NEG", "ZERO-2"} {
+		if !skus[sku] {
+			t.Errorf("%s is not in CaZco after the resumed walk (CaZco has %v)", sku, skus)
+		}
 	}
 }

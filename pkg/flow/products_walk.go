@@ -82,6 +82,10 @@ type walker struct {
 	// range [trustSince, trustTo], does not list it.
 	trustSince, trustTo time.Time
 	filter              func(q *cazbling.ProductQuery, from, to time.Time)
+	// resumed marks a resumed full walk: a product seen since trustSince (the walk's
+	// start) with the same list entry is trusted without asking Bling, as the window
+	// that follows the walk reads whatever changed since its start.
+	resumed bool
 }
 
 func newWalker(j *Job) *walker {

@@ -74,7 +74,7 @@ func syncWindow(ctx context.Context, j *Job, w Window, filter func(q *cazbling.P
 // need no detail read: listed by a run that started at or after trustSince with the
 // same list entry, current in CaZco then, and not changed since trustSince.
 func (wk *walker) seenCurrent(ctx context.Context, summaries []cazbling.ERPProductSummary) (map[int64]cazbling.ProductLink, error) {
-	if wk.trustSince.IsZero() || wk.j.Opts.Full {
+	if wk.trustSince.IsZero() || wk.j.Opts.Full && !wk.resumed {
 		return nil, nil
 	}
 	var skus []string
@@ -97,6 +97,9 @@ func (wk *walker) seenCurrent(ctx context.Context, summaries []cazbling.ERPProdu
 			l.SummaryHash != "" && l.SummaryHash == SummaryHash(s) && wk.claimed[s.SKU] == 0 && len(wk.shared[s.SKU]) == 0 {
 			out[s.ID] = l
 		}
+	}
+	if wk.resumed {
+		return out, nil
 	}
 	return wk.unchangedSince(ctx, out)
 }

@@ -101,6 +101,7 @@ func (wk *walker) upsert(ctx context.Context, it item) (cazbling.ProductLink, ca
 	done := func(action, msg string) (cazbling.ProductLink, cazbling.LogEntry, error) {
 		entry.Action, entry.Status, entry.Message, entry.CazcoID = action, status, msg+note, link.CazcoID
 		link.Hash, link.SeenAt, link.SummaryHash, link.SKUShared = hash, j.Started, it.summary, false
+		link.Inactive = p.Status == "inactive" // the stock sweep sends 0 for it
 		return link, entry, nil
 	}
 	fail := func(err error) (cazbling.ProductLink, cazbling.LogEntry, error) {

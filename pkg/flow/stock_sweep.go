@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/shopspring/decimal"
 
@@ -156,6 +157,7 @@ func (s *stockSweep) read(ctx context.Context, class cazbling.StockClass) error 
 		}
 		return j.Commit(ctx, b)
 	}
+	var gone []cazbling.ProductLink
 	byID := make(map[int64]cazbling.StockBalance, len(balances))
 	for _, bal := range balances {
 		byID[bal.ProductID] = bal
@@ -169,15 +171,22 @@ func (s *stockSweep) read(ctx context.Context, class cazbling.StockClass) error 
 				s.queues[rest[0]] = append(s.queues[rest[0]], stockRead{link: l, classes: rest})
 				continue
 			}
-			b.Logs = append(b.Logs, stockEntry(l, cazbling.ActionSkipped, cazbling.StatusWarning,
-				fmt.Sprintf("Bling returned no balance for product %d (SKU %s); it may have been deleted in Bling. CaZco stock left as it is", l.BlingID, l.SKU)))
+			gone = append(gone, l) // asked in every class: is it still in Bling? (stock_retire.go)
 			continue
 		}
 		qty, note := Quantity(bal, j.Tenant.BlingDeposit)
+		was := wasNote(l)
+		if l.Inactive && qty != 0 {
+			// Inactive in Bling, so inactive in CaZco: nothing to sell behind it.
+			qty, note, was = 0, "", was+" (inactive in Bling: sent as 0, not its balance "+strconv.FormatInt(qty, 10)+")"
+		}
 		if l.StockKnown && l.StockSent == qty {
 			continue
 		}
-		s.pending = append(s.pending, pendingStock{link: l, qty: qty, note: note, was: wasNote(l)})
+		s.pending = append(s.pending, pendingStock{link: l, qty: qty, note: note, was: was})
+	}
+	if err := s.confirmGone(ctx, gone, &b); err != nil {
+		return commitThen(ctx, j, b, err)
 	}
 	if err := j.Commit(ctx, b); err != nil {
 		return err

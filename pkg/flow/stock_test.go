@@ -271,7 +271,7 @@ func TestSweepStockNoBalanceInAnyClass(t *testing.T) {
 		t.Errorf("result %+v, want one warning, 150 set", res)
 	}
 	rows := e.logs()["GONE"]
-	want := fmt.Sprintf("Bling returned no balance for product %d (SKU GONE); it may have been deleted in Bling. CaZco stock left as it is", gone)
+	want := fmt.Sprintf("Bling returned no balance for product %d (SKU GONE), which still exists in Bling (situacao A); CaZco stock left as it is", gone)
 	if len(rows) != 1 || rows[0].Action != cazbling.ActionSkipped || rows[0].Status != cazbling.StatusWarning || rows[0].Message != want {
 		t.Errorf("rows of GONE = %+v, want one skipped warning %q", rows, want)
 	}

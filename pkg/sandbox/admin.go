@@ -31,6 +31,7 @@ func (sb *Sandbox) admin() http.Handler {
 	m.HandleFunc("POST "+AdminPrefix+"/bling/stock", sb.adminBlingStock)
 	m.HandleFunc("POST "+AdminPrefix+"/bling/price", sb.adminBlingPrice)
 	m.HandleFunc("POST "+AdminPrefix+"/cazco/order-status", sb.adminOrderStatus)
+	sb.lifecycleAdmin(m)
 	m.HandleFunc(AdminPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusNotFound, "no such sandbox admin endpoint")
 	})

@@ -105,7 +105,8 @@ func New(opts Options) (*Sandbox, error) {
 
 	var cazcoPatterns []string
 	for _, p := range []string{"GET /products", "POST /products", "GET /products/{id}", "PUT /products/{id}",
-		"PUT /products/{id}/stock", "PUT /stock", "GET /orders", "GET /orders/{id}"} {
+		"PUT /products/{id}/stock", "PUT /stock", "GET /orders", "GET /orders/{id}",
+		"PUT /orders/{id}/invoice", "POST /orders/{id}/shipments", "POST /orders/{id}/cancel"} {
 		method, path, _ := strings.Cut(p, " ")
 		cazcoPatterns = append(cazcoPatterns, method+" "+CazcoPrefix+path)
 	}

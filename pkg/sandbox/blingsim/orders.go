@@ -322,6 +322,7 @@ func cloneOrder(o *Order) Order {
 	out := *o
 	out.Itens = slices.Clone(o.Itens)
 	out.Parcelas = slices.Clone(o.Parcelas)
+	out.Transporte.Volumes = slices.Clone(o.Transporte.Volumes)
 	if out.Itens == nil {
 		out.Itens = []OrderItem{}
 	}

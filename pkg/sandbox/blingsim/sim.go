@@ -99,7 +99,11 @@ type account struct {
 	payments  []PaymentMethod
 	contacts  map[int64]*Contact
 	orders    map[int64]*Order
-	window    []time.Time // admitted requests in the last second
+	nfes      map[int64]*NFe             // by id (nfe.go)
+	objects   map[int64]*LogisticsObject // by id: an order's volumes (nfe.go)
+	statuses  []SalesStatus              // the sales module's situações (nfe.go)
+	trash     map[int64]trashed          // deleted products by id, for RestoreProduct (nfe.go)
+	window    []time.Time                // admitted requests in the last second
 	day       string
 	dayCount  int
 }
@@ -171,6 +175,11 @@ func Patterns() []string {
 		"GET /Api/v3/pedidos/vendas",
 		"POST /Api/v3/pedidos/vendas",
 		"GET /Api/v3/pedidos/vendas/{id}",
+		"PATCH /Api/v3/pedidos/vendas/{id}/situacoes/{idSituacao}",
+		"GET /Api/v3/nfe/{id}",
+		"GET /Api/v3/logisticas/objetos/{id}",
+		"GET /Api/v3/situacoes/modulos",
+		"GET /Api/v3/situacoes/modulos/{id}",
 	}
 }
 
@@ -191,6 +200,11 @@ func (s *Sim) routes() *http.ServeMux {
 	m.Handle("GET /Api/v3/pedidos/vendas", s.api(s.listOrders))
 	m.Handle("POST /Api/v3/pedidos/vendas", s.api(s.createOrder))
 	m.Handle("GET /Api/v3/pedidos/vendas/{id}", s.api(s.getOrder))
+	m.Handle("PATCH /Api/v3/pedidos/vendas/{id}/situacoes/{idSituacao}", s.api(s.patchOrderStatus))
+	m.Handle("GET /Api/v3/nfe/{id}", s.api(s.getNFe))
+	m.Handle("GET /Api/v3/logisticas/objetos/{id}", s.api(s.getLogisticsObject))
+	m.Handle("GET /Api/v3/situacoes/modulos", s.api(s.listModules))
+	m.Handle("GET /Api/v3/situacoes/modulos/{id}", s.api(s.listModuleStatuses))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, apiError{Type: TypeNotFound,
 			Message: "Recurso não encontrado", Description: "O recurso requisitado não foi encontrado."})
@@ -229,7 +243,11 @@ func (s *Sim) AddAccount(acct Account) {
 		stock:      map[int64]map[int64]*stockEntry{},
 		contacts:   map[int64]*Contact{},
 		orders:     map[int64]*Order{},
+		nfes:       map[int64]*NFe{},
+		objects:    map[int64]*LogisticsObject{},
+		trash:      map[int64]trashed{},
 	}
+	a.statuses = defaultStatuses(a)
 	a.deposits = []Deposit{
 		{ID: a.newID(), Descricao: "Geral", Situacao: 1, Padrao: true},
 		{ID: a.newID(), Descricao: "Loja Física", Situacao: 1},

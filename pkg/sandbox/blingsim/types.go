@@ -245,6 +245,7 @@ type Order struct {
 	Itens               []OrderItem   `json:"itens"`
 	Parcelas            []Installment `json:"parcelas"`
 	Transporte          Transport     `json:"transporte"`
+	NotaFiscal          IDRef         `json:"notaFiscal"` // the order's NF-e; id 0 until one is issued
 
 	CreatedAt time.Time `json:"-"` // sandbox time of the POST
 }
@@ -318,6 +319,14 @@ type Transport struct {
 	PrazoEntrega      int           `json:"prazoEntrega"`
 	Contato           Carrier       `json:"contato"`
 	Etiqueta          ShippingLabel `json:"etiqueta"`
+	Volumes           []Volume      `json:"volumes,omitempty"`
+}
+
+// Volume is a package of an order (transporte.volumes[]); its id is a logistics object.
+type Volume struct {
+	ID                 int64  `json:"id"`
+	Servico            string `json:"servico"`
+	CodigoRastreamento string `json:"codigoRastreamento"`
 }
 
 // Carrier is the transport contact (the carrier).

@@ -84,6 +84,7 @@ type store struct {
 	windowStart   time.Time
 	windowUsed    int
 	writes        []Write
+	fulfillment   map[string]*Fulfillment // by order id (fulfillment.go)
 }
 
 // New returns an empty Sim with no stores.
@@ -394,6 +395,21 @@ func (s *Sim) route(st *store, r *http.Request, body []byte) response {
 			return s.getOrder(st, seg[1])
 		}
 		return methodNotAllowed("GET")
+	case len(seg) == 3 && seg[0] == "orders" && seg[2] == "invoice":
+		if method == http.MethodPut {
+			return s.putInvoice(st, r, seg[1], body)
+		}
+		return methodNotAllowed("PUT")
+	case len(seg) == 3 && seg[0] == "orders" && seg[2] == "shipments":
+		if method == http.MethodPost {
+			return s.postShipment(st, r, seg[1], body)
+		}
+		return methodNotAllowed("POST")
+	case len(seg) == 3 && seg[0] == "orders" && seg[2] == "cancel":
+		if method == http.MethodPost {
+			return s.postCancel(st, r, seg[1], body)
+		}
+		return methodNotAllowed("POST")
 	}
 	return notFound()
 }

@@ -747,7 +747,8 @@ func TestOrderContent(t *testing.T) {
 		"canceled_at":  `null`,
 		"notes":        `null`,
 		"totals":       `{"items":"259.80","discount":"20.00","shipping":"19.90","total":"259.70"}`,
-		"invoice":      `{"number":null,"series":null,"key":null,"issued_at":null}`,
+		"invoice":      `null`, // contract v1.1: an object once invoiced
+		"shipments":    `[]`,
 		"items":        `[{"id":"700","product_id":"` + pid + `","sku":"CAM-001-P-AZ","name":"Camiseta Básica Azul P","quantity":2,"unit_price":"129.90","discount":"20.00","total":"239.80"}]`,
 	}
 	for field, v := range want {

@@ -472,7 +472,12 @@ func normalizeOrderTimes(o *Order) {
 	o.CanceledAt = normalizeTimePtr(o.CanceledAt)
 	o.Shipping.DispatchedAt = normalizeTimePtr(o.Shipping.DispatchedAt)
 	o.Payment.PaidAt = normalizeTimePtr(o.Payment.PaidAt)
-	o.Invoice.IssuedAt = normalizeTimePtr(o.Invoice.IssuedAt)
+	if o.Invoice != nil {
+		o.Invoice.IssuedAt = normalizeTimePtr(o.Invoice.IssuedAt)
+	}
+	if o.Shipments == nil {
+		o.Shipments = []Shipment{}
+	}
 }
 
 // statusLabel is the storefront's Portuguese label of a documented status; nil otherwise.

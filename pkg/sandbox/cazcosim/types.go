@@ -81,7 +81,8 @@ type Order struct {
 	Items              []OrderItem `json:"items"`
 	Shipping           Shipping    `json:"shipping"`
 	Payment            Payment     `json:"payment"`
-	Invoice            Invoice     `json:"invoice"`
+	Invoice            *Invoice    `json:"invoice"`   // null until invoiced (v1.1)
+	Shipments          []Shipment  `json:"shipments"` // v1.1
 	Notes              *string     `json:"notes"`
 }
 
@@ -154,12 +155,26 @@ type Payment struct {
 	PaidAt        *time.Time `json:"paid_at"`
 }
 
-// Invoice is the NF-e of an order; every field is nil until the seller invoices.
+// Invoice is the NF-e of an order (contract v1.1, PUT /orders/{id}/invoice).
 type Invoice struct {
-	Number   *string    `json:"number"`
-	Series   *string    `json:"series"`
-	Key      *string    `json:"key"`
-	IssuedAt *time.Time `json:"issued_at"`
+	Number    string     `json:"number"`
+	Series    string     `json:"series"`
+	AccessKey string     `json:"access_key"`
+	IssuedAt  *time.Time `json:"issued_at"`
+	Amount    string     `json:"amount"`
+	DanfeURL  *string    `json:"danfe_url"`
+	XMLURL    *string    `json:"xml_url"`
+}
+
+// Shipment is a shipment of an order (contract v1.1, POST /orders/{id}/shipments).
+type Shipment struct {
+	ID           string     `json:"id"`
+	Carrier      string     `json:"carrier"`
+	TrackingCode string     `json:"tracking_code"`
+	Service      *string    `json:"service"`
+	TrackingURL  *string    `json:"tracking_url"`
+	ShippedAt    *time.Time `json:"shipped_at"`
+	CreatedAt    time.Time  `json:"created_at"`
 }
 
 // ErrorBody is the body of every 4xx and 5xx answer.
@@ -169,6 +184,8 @@ type ErrorBody struct {
 	Errors     map[string][]string `json:"errors"`
 	RequestID  string              `json:"request_id"`
 	ExistingID string              `json:"existing_id,omitempty"`
+	// ExistingAccessKey is the invoice key already set, on a 409 of PUT /orders/{id}/invoice.
+	ExistingAccessKey string `json:"existing_access_key,omitempty"`
 }
 
 // ListMeta is the meta member of a list answer.

@@ -41,6 +41,10 @@ func TestOlderSchemaMigratesKeepingData(t *testing.T) {
 		"DROP TABLE panel_used_jti",
 		"DROP TABLE api_limits",
 		"DROP INDEX order_links_number",
+		"DROP TRIGGER order_links_created_insert",
+		"DROP TRIGGER order_links_created_update",
+		"DROP TABLE order_lifecycle",
+		"ALTER TABLE product_links DROP COLUMN inactive",
 		"PRAGMA user_version = 1",
 	} {
 		if _, err := db.Exec(q); err != nil {
@@ -66,6 +70,13 @@ func TestOlderSchemaMigratesKeepingData(t *testing.T) {
 	again, _, _ := s.ProductLink(ctx, "acme", "A-1")
 	if !again.SeenAt.Equal(seen) || again.SummaryHash != "sum" || !again.SKUShared {
 		t.Errorf("seen_at/summary_hash/sku_shared did not round-trip: %+v", again)
+	}
+	// The order lifecycle table (0007) works on the migrated file.
+	if err := s.Apply(ctx, cazbling.Batch{OrderLinks: []cazbling.OrderLink{{TenantID: "acme", CazcoID: "58001", Number: "1001", BlingID: 9, State: cazbling.OrderCreated}}}); err != nil {
+		t.Fatal(err)
+	}
+	if l, ok, err := s.Lifecycle(ctx, "acme", "58001"); err != nil || !ok || l.State != cazbling.LifecycleOpen {
+		t.Errorf("lifecycle after migration: %+v %v %v", l, ok, err)
 	}
 }
 
