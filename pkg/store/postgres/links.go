@@ -29,6 +29,10 @@ func (s *Store) Apply(ctx context.Context, b cazbling.Batch) error {
 		if err := applyOrderLinks(ctx, tx, b.OrderLinks, now); err != nil {
 			return fmt.Errorf("order links: %w", err)
 		}
+		// After the order links, whose trigger opens lifecycles, so these win.
+		if err := applyLifecycles(ctx, tx, b.Lifecycles, now); err != nil {
+			return fmt.Errorf("order lifecycles: %w", err)
+		}
 		if err := applyLogs(ctx, tx, b.Logs, now); err != nil {
 			return fmt.Errorf("log rows: %w", err)
 		}
@@ -54,15 +58,15 @@ func execEach(ctx context.Context, tx pgx.Tx, query string, n int, args func(i i
 
 func applyProductLinks(ctx context.Context, tx pgx.Tx, links []cazbling.ProductLink, now int64) error {
 	return execEach(ctx, tx, `INSERT INTO product_links
-			(tenant_id, sku, bling_id, cazco_id, hash, stock_sent, stock_known, updated_at, seen_at, summary_hash, sku_shared)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			(tenant_id, sku, bling_id, cazco_id, hash, stock_sent, stock_known, updated_at, seen_at, summary_hash, sku_shared, inactive)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (tenant_id, sku) DO UPDATE SET
 			bling_id = excluded.bling_id, cazco_id = excluded.cazco_id, hash = excluded.hash,
 			updated_at = excluded.updated_at, seen_at = excluded.seen_at, summary_hash = excluded.summary_hash,
-			sku_shared = excluded.sku_shared`,
+			sku_shared = excluded.sku_shared, inactive = excluded.inactive`,
 		len(links), func(i int) []any {
 			l := links[i]
-			return []any{l.TenantID, l.SKU, l.BlingID, l.CazcoID, l.Hash, l.StockSent, l.StockKnown, now, toNanos(l.SeenAt), l.SummaryHash, l.SKUShared}
+			return []any{l.TenantID, l.SKU, l.BlingID, l.CazcoID, l.Hash, l.StockSent, l.StockKnown, now, toNanos(l.SeenAt), l.SummaryHash, l.SKUShared, l.Inactive}
 		})
 }
 
@@ -168,14 +172,14 @@ func queryAll[T any](ctx context.Context, s *Store, query string, args []any, sc
 
 // ---------------------------------------------------------------- product links
 
-const productLinkColumns = `tenant_id, sku, bling_id, cazco_id, hash, stock_sent, stock_known, updated_at, seen_at, summary_hash, sku_shared`
+const productLinkColumns = `tenant_id, sku, bling_id, cazco_id, hash, stock_sent, stock_known, updated_at, seen_at, summary_hash, sku_shared, inactive`
 
 func scanProductLink(row pgx.Row) (cazbling.ProductLink, error) {
 	var (
 		l             cazbling.ProductLink
 		updated, seen int64
 	)
-	err := row.Scan(&l.TenantID, &l.SKU, &l.BlingID, &l.CazcoID, &l.Hash, &l.StockSent, &l.StockKnown, &updated, &seen, &l.SummaryHash, &l.SKUShared)
+	err := row.Scan(&l.TenantID, &l.SKU, &l.BlingID, &l.CazcoID, &l.Hash, &l.StockSent, &l.StockKnown, &updated, &seen, &l.SummaryHash, &l.SKUShared, &l.Inactive)
 	l.UpdatedAt, l.SeenAt = fromNanos(updated), fromNanos(seen)
 	return l, err
 }

@@ -222,3 +222,39 @@ func TestRefreshBlocksNeitherWritesNorLeases(t *testing.T) {
 		}
 	}
 }
+
+// A store made before a migration gets it at the next Open, keeping its data: here a
+// store of schema 1 (before the order lifecycles) whose created order is then
+// followed.
+func TestOlderSchemaMigratesKeepingData(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.NewPostgresSchema(t)
+	s := open(t, dsn, nil)
+	loc := location{dsn: dsn}
+	if err := s.UpsertTenant(ctx, cazbling.Tenant{ID: "acme", CazcoAPIKey: "k-1"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, q := range []string{ // back to schema 1
+		`DROP TABLE order_lifecycle`,
+		`DROP TRIGGER order_links_created_insert ON order_links`,
+		`DROP TRIGGER order_links_created_update ON order_links`,
+		`DROP FUNCTION order_links_open_lifecycle`,
+		`ALTER TABLE product_links DROP COLUMN inactive`,
+		`DELETE FROM schema_version WHERE version > 1`,
+		`INSERT INTO order_links (tenant_id, cazco_id, number, bling_id, state, updated_at)
+			VALUES ('acme', '58001', '1001', 9, 'created', (extract(epoch FROM now())::bigint - 3600) * 1000000000)`,
+	} {
+		loc.Exec(t, q)
+	}
+	s = open(t, dsn, nil)
+	if n := loc.Count(t, `SELECT max(version) FROM schema_version`); n != postgres.SchemaVersion() {
+		t.Fatalf("schema version %d after open, want %d", n, postgres.SchemaVersion())
+	}
+	if tn, err := s.Tenant(ctx, "acme"); err != nil || tn.CazcoAPIKey != "k-1" {
+		t.Fatalf("tenant after migration: %+v %v", tn, err)
+	}
+	if l, ok, err := s.Lifecycle(ctx, "acme", "58001"); err != nil || !ok || l.State != cazbling.LifecycleOpen || l.BlingID != 9 {
+		t.Errorf("the recent filed order is not followed after migration: %+v %v %v", l, ok, err)
+	}
+}

@@ -65,6 +65,8 @@ func Run(t *testing.T, b Backend) {
 		{"InviteIsSingleUseAndExpires", testInviteIsSingleUseAndExpires},
 		{"SessionStateAndJTI", testSessionStateAndJTI},
 		{"LogCodeParamsAndSearch", testLogCodeParamsAndSearch},
+		{"LifecycleOpenedByCreatedLink", testLifecycleOpenedByCreatedLink},
+		{"InactiveProductLinkRoundTrips", testInactiveProductLinkRoundTrips},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
