@@ -16,6 +16,11 @@ import (
 type Store interface {
 	cazbling.Store
 
+	// LeaseGeneration takes a lease as AcquireLease does and also returns its
+	// generation, the fencing number: the same while holder renews, one more on every
+	// change of holder. (The flows do not check their writes against it yet.)
+	LeaseGeneration(ctx context.Context, tenantID, flow, holder string, ttl time.Duration) (generation int64, taken bool, err error)
+
 	// CountOrderLinks returns how many order links a tenant has in each state.
 	CountOrderLinks(ctx context.Context, tenantID string) (map[cazbling.OrderLinkState]int, error)
 	// LastRuns returns a tenant's latest run of each flow, by flow.

@@ -384,30 +384,46 @@ func (s *Store) CountOrderLinks(ctx context.Context, tenantID string) (map[cazbl
 // lease has expired, or holder already has it (a renewal). It reports whether holder
 // now has the lease.
 func (s *Store) AcquireLease(ctx context.Context, tenantID, flow, holder string, ttl time.Duration) (bool, error) {
-	now := s.now()
-	var taken bool
-	err := s.inTx(ctx, fmt.Sprintf("take lease %s/%s", tenantID, flow), func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO leases (tenant_id, flow, holder, expires_at)
-			VALUES (?, ?, ?, ?)
-			ON CONFLICT (tenant_id, flow) DO UPDATE SET
-				holder = excluded.holder, expires_at = excluded.expires_at
-			WHERE leases.expires_at <= ? OR leases.holder = excluded.holder`,
-			tenantID, flow, holder, toNanos(now.Add(ttl)), toNanos(now))
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		taken = n > 0
-		return err
-	})
+	_, taken, err := s.LeaseGeneration(ctx, tenantID, flow, holder, ttl)
 	return taken, err
 }
 
+// LeaseGeneration takes the lease as AcquireLease does and also returns its
+// generation, the fencing number: the same while holder renews, one more on every
+// change of holder.
+func (s *Store) LeaseGeneration(ctx context.Context, tenantID, flow, holder string, ttl time.Duration) (int64, bool, error) {
+	if holder == "" {
+		return 0, false, fmt.Errorf("take lease %s/%s: empty holder", tenantID, flow)
+	}
+	now := s.now()
+	var (
+		generation int64
+		taken      bool
+	)
+	err := s.inTx(ctx, fmt.Sprintf("take lease %s/%s", tenantID, flow), func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO leases (tenant_id, flow, holder, expires_at)
+			VALUES (?, ?, ?, ?)
+			ON CONFLICT (tenant_id, flow) DO UPDATE SET
+				holder = excluded.holder, expires_at = excluded.expires_at,
+				generation = leases.generation + (leases.holder <> excluded.holder)
+			WHERE leases.expires_at <= ? OR leases.holder = excluded.holder
+			RETURNING generation`,
+			tenantID, flow, holder, toNanos(now.Add(ttl)), toNanos(now)).Scan(&generation)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // another holder has it
+		}
+		taken = err == nil
+		return err
+	})
+	return generation, taken, err
+}
+
 // ReleaseLease gives up (tenant, flow) if holder has it; otherwise it does nothing.
+// The row stays (holder ”, expired) so that the generation keeps growing.
 func (s *Store) ReleaseLease(ctx context.Context, tenantID, flow, holder string) error {
 	return s.inTx(ctx, fmt.Sprintf("release lease %s/%s", tenantID, flow), func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM leases WHERE tenant_id = ? AND flow = ? AND holder = ?`,
-			tenantID, flow, holder)
+		_, err := tx.ExecContext(ctx, `UPDATE leases SET holder = '', expires_at = 0
+			WHERE tenant_id = ? AND flow = ? AND holder = ?`, tenantID, flow, holder)
 		return err
 	})
 }

@@ -312,3 +312,51 @@ func testLeaseRaceHasOneWinner(t *testing.T, b Backend) {
 		clk.Add(2 * time.Minute) // the winner's lease lapses: the next round races again
 	}
 }
+
+// The lease's generation is its fencing number: the same while its holder renews, one
+// more on every change of holder (a takeover after expiry, or after a release), and a
+// holder whose lease was taken cannot get it back by renewing.
+func testLeaseGenerationFences(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s, clk := b.openTest(t)
+	advance := clk.Add
+	if err := s.UpsertTenant(ctx, cazbling.Tenant{ID: "acme"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	take := func(holder string) (int64, bool) {
+		t.Helper()
+		g, ok, err := s.LeaseGeneration(ctx, "acme", cazbling.FlowOrders, holder, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g, ok
+	}
+	g1, ok := take("host-a")
+	if !ok || g1 != 1 {
+		t.Fatalf("first take: %d %v", g1, ok)
+	}
+	advance(30 * time.Second)
+	if g, ok := take("host-a"); !ok || g != g1 {
+		t.Fatalf("renewal: generation %d (%v), want %d", g, ok, g1)
+	}
+	advance(2 * time.Minute) // host-a stalls; its lease lapses
+	g2, ok := take("host-b")
+	if !ok || g2 != g1+1 {
+		t.Fatalf("takeover: generation %d (%v), want %d", g2, ok, g1+1)
+	}
+	if _, ok := take("host-a"); ok {
+		t.Fatal("the stalled holder renewed a lease another host took over")
+	}
+	if err := s.ReleaseLease(ctx, "acme", cazbling.FlowOrders, "host-a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := take("host-c"); ok {
+		t.Fatal("a release by the old holder freed the new holder's lease")
+	}
+	if err := s.ReleaseLease(ctx, "acme", cazbling.FlowOrders, "host-b"); err != nil {
+		t.Fatal(err)
+	}
+	if g3, ok := take("host-c"); !ok || g3 != g2+1 {
+		t.Fatalf("take after release: generation %d (%v), want %d", g3, ok, g2+1)
+	}
+}

@@ -54,6 +54,7 @@ func Run(t *testing.T, b Backend) {
 		{"SecretBoundToRow", testSecretBoundToRow},
 		{"Leases", testLeases},
 		{"LeaseRaceHasOneWinner", testLeaseRaceHasOneWinner},
+		{"LeaseGenerationFences", testLeaseGenerationFences},
 		{"ApplyWritesEverythingOrNothing", testApplyWritesEverythingOrNothing},
 		{"ProductLinksPagingAndLookup", testProductLinksPagingAndLookup},
 		{"OrderLinksByStateAndCounts", testOrderLinksByStateAndCounts},
