@@ -367,7 +367,7 @@ func (s *Store) acquireLease(ctx context.Context, tenantID, flow, holder string,
 }
 
 // ReleaseLease gives up (tenant, flow) if holder has it; otherwise it does nothing.
-// The row stays (holder ”, expired) so that the generation keeps growing.
+// The row stays (an empty holder, expired) so that the generation keeps growing.
 func (s *Store) ReleaseLease(ctx context.Context, tenantID, flow, holder string) error {
 	_, err := s.pool.Exec(ctx, `UPDATE leases SET holder = '', expires_at = 0
 		WHERE tenant_id = $1 AND flow = $2 AND holder = $3`, tenantID, flow, holder)

@@ -419,7 +419,7 @@ func (s *Store) LeaseGeneration(ctx context.Context, tenantID, flow, holder stri
 }
 
 // ReleaseLease gives up (tenant, flow) if holder has it; otherwise it does nothing.
-// The row stays (holder ”, expired) so that the generation keeps growing.
+// The row stays (an empty holder, expired) so that the generation keeps growing.
 func (s *Store) ReleaseLease(ctx context.Context, tenantID, flow, holder string) error {
 	return s.inTx(ctx, fmt.Sprintf("release lease %s/%s", tenantID, flow), func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE leases SET holder = '', expires_at = 0
