@@ -57,7 +57,9 @@ type Options struct {
 // Open opens the store that opts.DB names, migrating it and checking the key.
 func Open(ctx context.Context, opts Options) (Store, error) {
 	if IsPostgres(opts.DB) {
-		s, err := postgres.Open(ctx, postgres.Options{DSN: opts.DB, Key: opts.Key, Now: opts.Now})
+		// Leases by the server's clock: the hosts sharing the store need not agree on
+		// the time for one of them to know that another's lease lapsed.
+		s, err := postgres.Open(ctx, postgres.Options{DSN: opts.DB, Key: opts.Key, Now: opts.Now, ServerClockLeases: true})
 		if err != nil {
 			return nil, err
 		}

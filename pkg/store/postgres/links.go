@@ -347,16 +347,23 @@ func (s *Store) acquireLease(ctx context.Context, tenantID, flow, holder string,
 	if holder == "" {
 		return 0, false, fmt.Errorf("take lease %s/%s: empty holder", tenantID, flow)
 	}
-	now := s.now()
+	// now is the store's clock, or NULL for the server's (clock_timestamp(), in
+	// nanoseconds); the new expiry is now+ttl, so the row's own excluded.expires_at
+	// minus ttl is the instant the old lease is judged at.
+	var now *int64
+	if !s.serverClockLeases {
+		n := toNanos(s.now())
+		now = &n
+	}
 	var generation int64
 	err := s.pool.QueryRow(ctx, `INSERT INTO leases (tenant_id, flow, holder, expires_at)
-		VALUES ($1, $2, $3, $4)
+		VALUES ($1, $2, $3, coalesce($4::bigint, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint * 1000) + $5::bigint)
 		ON CONFLICT (tenant_id, flow) DO UPDATE SET
 			holder = excluded.holder, expires_at = excluded.expires_at,
 			generation = leases.generation + CASE WHEN leases.holder = excluded.holder THEN 0 ELSE 1 END
-		WHERE leases.expires_at <= $5 OR leases.holder = excluded.holder
+		WHERE leases.expires_at <= excluded.expires_at - $5::bigint OR leases.holder = excluded.holder
 		RETURNING generation`,
-		tenantID, flow, holder, toNanos(now.Add(ttl)), toNanos(now)).Scan(&generation)
+		tenantID, flow, holder, now, ttl.Nanoseconds()).Scan(&generation)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, false, nil // another holder has it
 	}

@@ -58,9 +58,12 @@ type Options struct {
 	// Key is the 32-byte AES-256 key for secrets at rest (CAZBLING_KEY: a network
 	// database has no key file beside it).
 	Key []byte
-	// Now is the clock for every timestamp the store writes, leases' expiry included;
-	// nil means time.Now. Hosts sharing a store must keep their clocks in step (NTP).
+	// Now is the clock for every timestamp the store writes; nil means time.Now.
 	Now func() time.Time
+	// ServerClockLeases times leases by the server's clock instead of Now, so that
+	// hosts whose clocks differ still agree on when a lease lapses (pkg/store.Open
+	// sets it; tests that move Now leave it off).
+	ServerClockLeases bool
 	// MaxConns bounds the pool's connections; 0 means the DSN's pool_max_conns, or
 	// DefaultMaxConns.
 	MaxConns int32
@@ -81,6 +84,8 @@ type Store struct {
 	now  func() time.Time
 	// tokenSlots bounds the UpdateToken transactions open at once to half the pool.
 	tokenSlots chan struct{}
+	// serverClockLeases: see Options.ServerClockLeases.
+	serverClockLeases bool
 }
 
 // Open connects to opts.DSN, applies pending migrations (one host at a time: the
@@ -108,7 +113,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", name, err)
 	}
 	s := &Store{pool: pool, name: name, box: box, now: opts.Now,
-		tokenSlots: make(chan struct{}, max(1, cfg.MaxConns/2))}
+		tokenSlots: make(chan struct{}, max(1, cfg.MaxConns/2)), serverClockLeases: opts.ServerClockLeases}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -207,3 +207,35 @@ func TestOlderSchemaMigratesKeepingData(t *testing.T) {
 		t.Errorf("the recent filed order is not followed after migration: %+v %v %v", l, ok, err)
 	}
 }
+
+// With ServerClockLeases, hosts whose clocks are hours apart agree on a lease: the one
+// whose clock runs ahead does not see the other's lease as lapsed, and it lapses after
+// its term by the server's clock.
+func TestServerClockLeasesIgnoreHostClocks(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.NewPostgresSchema(t)
+	openAt := func(skew time.Duration) *postgres.Store {
+		s, err := postgres.Open(ctx, postgres.Options{DSN: dsn, Key: storetest.TestKey(1),
+			Now: func() time.Time { return time.Now().Add(skew) }, ServerClockLeases: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	behind, ahead := openAt(-2*time.Hour), openAt(2*time.Hour)
+	if err := behind.UpsertTenant(ctx, cazbling.Tenant{ID: "acme"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	const ttl = 700 * time.Millisecond
+	if ok, err := behind.AcquireLease(ctx, "acme", cazbling.FlowOrders, "host-behind", ttl); err != nil || !ok {
+		t.Fatalf("take: %v %v", ok, err)
+	}
+	if ok, err := ahead.AcquireLease(ctx, "acme", cazbling.FlowOrders, "host-ahead", ttl); err != nil || ok {
+		t.Fatalf("a host whose clock runs 4 hours ahead took a live lease: %v %v", ok, err)
+	}
+	time.Sleep(ttl + 200*time.Millisecond)
+	if ok, err := ahead.AcquireLease(ctx, "acme", cazbling.FlowOrders, "host-ahead", ttl); err != nil || !ok {
+		t.Fatalf("the lease did not lapse after its term: %v %v", ok, err)
+	}
+}
