@@ -174,6 +174,7 @@ Exit status: 0 all went well; 1 an item or tenant failed (the log says which);
 		NewSandboxCmd(app),
 		newGenDocsCmd(),
 		NewPanelCmd(app),
+		NewMigrateStoreCmd(app),
 	)
 	return root
 }
