@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store/schema"
 )
 
 // Apply writes a batch in one transaction: product links, order links, log rows, then
@@ -172,17 +173,9 @@ func queryAll[T any](ctx context.Context, s *Store, query string, args []any, sc
 
 // ---------------------------------------------------------------- product links
 
-const productLinkColumns = `tenant_id, sku, bling_id, cazco_id, hash, stock_sent, stock_known, updated_at, seen_at, summary_hash, sku_shared, inactive`
+const productLinkColumns = schema.ProductLinkColumns
 
-func scanProductLink(row pgx.Row) (cazbling.ProductLink, error) {
-	var (
-		l             cazbling.ProductLink
-		updated, seen int64
-	)
-	err := row.Scan(&l.TenantID, &l.SKU, &l.BlingID, &l.CazcoID, &l.Hash, &l.StockSent, &l.StockKnown, &updated, &seen, &l.SummaryHash, &l.SKUShared, &l.Inactive)
-	l.UpdatedAt, l.SeenAt = fromNanos(updated), fromNanos(seen)
-	return l, err
-}
+func scanProductLink(row pgx.Row) (cazbling.ProductLink, error) { return schema.ScanProductLink(row) }
 
 func scanProductLinks(rows pgx.Rows) (cazbling.ProductLink, error) { return scanProductLink(rows) }
 
@@ -244,20 +237,9 @@ func (s *Store) CountProductLinks(ctx context.Context, tenantID string) (int, er
 
 // ---------------------------------------------------------------- order links
 
-const orderLinkColumns = `tenant_id, cazco_id, number, bling_id, state, attempts, next_attempt, last_error, updated_at`
+const orderLinkColumns = schema.OrderLinkColumns
 
-func scanOrderLink(row pgx.Row) (cazbling.OrderLink, error) {
-	var (
-		l             cazbling.OrderLink
-		state         string
-		next, updated int64
-	)
-	err := row.Scan(&l.TenantID, &l.CazcoID, &l.Number, &l.BlingID, &state, &l.Attempts, &next, &l.LastError, &updated)
-	l.State = cazbling.OrderLinkState(state)
-	l.NextAttempt = fromNanos(next)
-	l.UpdatedAt = fromNanos(updated)
-	return l, err
-}
+func scanOrderLink(row pgx.Row) (cazbling.OrderLink, error) { return schema.ScanOrderLink(row) }
 
 func scanOrderLinks(rows pgx.Rows) (cazbling.OrderLink, error) { return scanOrderLink(rows) }
 

@@ -23,9 +23,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +32,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store/schema"
 	"github.com/cazbling/cazbling/pkg/store/secrets"
 )
 
@@ -231,41 +229,9 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx pgx.Tx) error) e
 
 // ---------------------------------------------------------------- migrations
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in order; file names start with
-// their version number, which must run 1, 2, 3... without gaps.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with its number", base)
-		}
-		text, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(text)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected number %d", m.name, i+1)
-		}
-	}
-	return ms, nil
-}
+// migrations returns the embedded migrations in order; file names start with their
+// version number, which must run 1, 2, 3... without gaps.
+func migrations() ([]schema.Migration, error) { return schema.Migrations(migrationFiles) }
 
 // SchemaVersion returns the number of the last migration this binary knows.
 func SchemaVersion() int {
@@ -301,7 +267,7 @@ func (s *Store) migrate(ctx context.Context) error {
 				return err
 			}
 			current, err := s.schemaVersion(ctx, tx)
-			if err != nil || current >= m.version {
+			if err != nil || current >= m.Version {
 				return err // another host applied it while we waited
 			}
 			if current == 0 {
@@ -321,11 +287,11 @@ func (s *Store) migrate(ctx context.Context) error {
 					return err
 				}
 			}
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("apply migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("apply migration %s: %w", m.Name, err)
 			}
 			_, err = tx.Exec(ctx, `INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)`,
-				m.version, m.name, toNanos(s.now()))
+				m.Version, m.Name, toNanos(s.now()))
 			return err
 		})
 		if err != nil {
@@ -424,17 +390,7 @@ func (s *Store) wrongKeyErr(tenantID string) error {
 // ---------------------------------------------------------------- time
 
 // toNanos stores a time as unix nanoseconds; the zero time is 0.
-func toNanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
+func toNanos(t time.Time) int64 { return schema.Nanos(t) }
 
 // fromNanos is the inverse of toNanos, in UTC.
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
+func fromNanos(n int64) time.Time { return schema.Time(n) }

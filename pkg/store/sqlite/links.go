@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store/schema"
 )
 
 // maxParams bounds the parameters of one IN list, well under SQLite's limit.
@@ -170,16 +171,10 @@ func (s *Store) Cursors(ctx context.Context, tenantID string) ([]cazbling.Cursor
 
 // ---------------------------------------------------------------- product links
 
-const productLinkColumns = `tenant_id, sku, bling_id, cazco_id, hash, stock_sent, stock_known, updated_at, seen_at, summary_hash, sku_shared, inactive`
+const productLinkColumns = schema.ProductLinkColumns
 
 func scanProductLink(row rowScanner) (cazbling.ProductLink, error) {
-	var (
-		l             cazbling.ProductLink
-		updated, seen int64
-	)
-	err := row.Scan(&l.TenantID, &l.SKU, &l.BlingID, &l.CazcoID, &l.Hash, &l.StockSent, &l.StockKnown, &updated, &seen, &l.SummaryHash, &l.SKUShared, &l.Inactive)
-	l.UpdatedAt, l.SeenAt = fromNanos(updated), fromNanos(seen)
-	return l, err
+	return schema.ScanProductLink(row)
 }
 
 // ProductLink returns the link of one SKU; found is false if there is none.
@@ -269,20 +264,9 @@ func (s *Store) CountProductLinks(ctx context.Context, tenantID string) (int, er
 
 // ---------------------------------------------------------------- order links
 
-const orderLinkColumns = `tenant_id, cazco_id, number, bling_id, state, attempts, next_attempt, last_error, updated_at`
+const orderLinkColumns = schema.OrderLinkColumns
 
-func scanOrderLink(row rowScanner) (cazbling.OrderLink, error) {
-	var (
-		l             cazbling.OrderLink
-		state         string
-		next, updated int64
-	)
-	err := row.Scan(&l.TenantID, &l.CazcoID, &l.Number, &l.BlingID, &state, &l.Attempts, &next, &l.LastError, &updated)
-	l.State = cazbling.OrderLinkState(state)
-	l.NextAttempt = fromNanos(next)
-	l.UpdatedAt = fromNanos(updated)
-	return l, err
-}
+func scanOrderLink(row rowScanner) (cazbling.OrderLink, error) { return schema.ScanOrderLink(row) }
 
 // OrderLink returns the link of one CaZco order; found is false if there is none.
 func (s *Store) OrderLink(ctx context.Context, tenantID, cazcoID string) (cazbling.OrderLink, bool, error) {

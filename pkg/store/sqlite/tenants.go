@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store/schema"
 	"github.com/cazbling/cazbling/pkg/store/secrets"
 )
 
@@ -68,9 +69,7 @@ func (s *Store) UpsertTenant(ctx context.Context, t cazbling.Tenant, tok *cazbli
 	})
 }
 
-const tenantColumns = `id, status, paused_until, status_reason, bling_url, bling_client_id,
-	bling_client_secret_enc, bling_deposit, bling_store, bling_payment_method, cazco_url,
-	cazco_api_key_enc, import_statuses, created_at, updated_at`
+const tenantColumns = schema.TenantColumns
 
 type rowScanner interface {
 	Scan(dest ...any) error
@@ -78,32 +77,7 @@ type rowScanner interface {
 
 // scanTenant reads a row of tenantColumns and decrypts its secrets.
 func (s *Store) scanTenant(row rowScanner) (cazbling.Tenant, error) {
-	var (
-		t                       cazbling.Tenant
-		status, statuses        string
-		paused, created, update int64
-		secret, apiKey          []byte
-	)
-	err := row.Scan(&t.ID, &status, &paused, &t.StatusReason, &t.BlingURL, &t.BlingClientID,
-		&secret, &t.BlingDeposit, &t.BlingStore, &t.BlingPaymentMethod, &t.CazcoURL,
-		&apiKey, &statuses, &created, &update)
-	if err != nil {
-		return t, err
-	}
-	t.Status = cazbling.TenantStatus(status)
-	t.PausedUntil = fromNanos(paused)
-	t.CreatedAt = fromNanos(created)
-	t.UpdatedAt = fromNanos(update)
-	if statuses != "" {
-		t.ImportStatuses = strings.Split(statuses, ",")
-	}
-	var ok1, ok2 bool
-	t.BlingClientSecret, ok1 = s.box.Open(t.ID, secrets.ColClientSecret, secret)
-	t.CazcoAPIKey, ok2 = s.box.Open(t.ID, secrets.ColCazcoKey, apiKey)
-	if !ok1 || !ok2 {
-		return cazbling.Tenant{}, s.wrongKeyErr(t.ID)
-	}
-	return t, nil
+	return schema.ScanTenant(row, s.box, s.wrongKeyErr)
 }
 
 // Tenant returns tenant id with its secrets decrypted; the error wraps
