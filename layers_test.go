@@ -34,6 +34,9 @@ var layers = map[string][]string{
 	"pkg/sandbox/blingsim": {},
 	"pkg/sandbox/cazcosim": {},
 	"pkg/e2e":              {}, // tests only
+
+	// the settable clock the sandbox's tests share; its code builds only into them
+	"pkg/sandbox/internal/simclock": {},
 }
 
 func TestLayers(t *testing.T) {
@@ -65,6 +68,22 @@ func TestLayers(t *testing.T) {
 				continue
 			}
 			t.Errorf("%s imports %s, which the layering rule does not allow (allowed: %v); see docs/ARCHITECTURE.md", name, dep, allowed)
+		}
+	}
+}
+
+// TestSandboxOnlyInCmd keeps the table to the rule that nothing outside cmd knows the
+// sandbox: no package but cmd and the sandbox's own may be allowed pkg/sandbox or a
+// package below it.
+func TestSandboxOnlyInCmd(t *testing.T) {
+	for name, allowed := range layers {
+		if name == "cmd" || name == "pkg/sandbox" || strings.HasPrefix(name, "pkg/sandbox/") {
+			continue
+		}
+		for _, dep := range allowed {
+			if dep == "*" || dep == "pkg/sandbox" || strings.HasPrefix(dep, "pkg/sandbox/") {
+				t.Errorf("layers allows %s to import %s: only cmd may know the sandbox (docs/ARCHITECTURE.md)", name, dep)
+			}
 		}
 	}
 }

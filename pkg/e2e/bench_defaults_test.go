@@ -72,13 +72,7 @@ func BenchmarkW7Activate100k(b *testing.B) {
 		proc := e.benchRun(b, measured("W7", e.vars), e.activateArgs(tn, "-q")...)
 		b.StopTimer()
 
-		if got := len(e.sb.Cazco.Products(tn.CazcoKey)); got != n {
-			b.Fatalf("CaZco holds %d products after activation, want %d", got, n)
-		}
-		var m costModel
-		m.add(sandbox.APIBling, "token exchange, company, deposits (activation checks)", 3)
-		m.add(sandbox.APICazco, "store check (activation)", 1)
-		productsCost(&m, classCounts(c.virtual), n, n, true, 0, c.stockReads(), n)
+		m := e.activationCost(b, tn, c)
 		benchReport{
 			name: "W7", what: fmt.Sprintf("activate, %d products", n),
 			pacing: "NONE: binary and sandbox unpaced (wall, memory and CPU of the walk); the floor is what the requests would take at the real limits",
@@ -102,17 +96,27 @@ func BenchmarkW8ActivateAt60(b *testing.B) {
 		proc := e.benchRun(b, measured("W8", e.realPacing()), e.activateArgs(tn, "-q")...)
 		b.StopTimer()
 
-		if got := len(e.sb.Cazco.Products(tn.CazcoKey)); got != n {
-			b.Fatalf("CaZco holds %d products after activation, want %d", got, n)
-		}
-		var m costModel
-		m.add(sandbox.APIBling, "token exchange, company, deposits (activation checks)", 3)
-		m.add(sandbox.APICazco, "store check (activation)", 1)
-		productsCost(&m, classCounts(c.virtual), n, n, true, 0, c.stockReads(), n)
+		m := e.activationCost(b, tn, c)
 		benchReport{
 			name: "W8", what: fmt.Sprintf("activate, %d products, CaZco at 60/min", n),
 			pacing: realPacingNote, proc: proc, counters: e.sb.Counters(), model: m,
 			cazcoRPM: cazcoPerMinute, items: n,
 		}.report(b)
 	}
+}
+
+// activationCost checks that an activation of catalogue c put every product in tn's
+// CaZco store, and returns the model's cost of that activation: the checks, the full
+// walk of an empty store and the sweep.
+func (e *env) activationCost(b *testing.B, tn tenant, c catalogue) costModel {
+	b.Helper()
+	n := len(c.ids)
+	if got := len(e.sb.Cazco.Products(tn.CazcoKey)); got != n {
+		b.Fatalf("CaZco holds %d products after activation, want %d", got, n)
+	}
+	var m costModel
+	m.add(sandbox.APIBling, "token exchange, company, deposits (activation checks)", 3)
+	m.add(sandbox.APICazco, "store check (activation)", 1)
+	productsCost(&m, classCounts(c.virtual), n, n, true, 0, c.stockReads(), n)
+	return m
 }

@@ -52,13 +52,7 @@ func BenchmarkW1Activate2000(b *testing.B) {
 		proc := e.benchRun(b, measured("W1", e.realPacing()), e.activateArgs(tn, "-q")...)
 		b.StopTimer()
 
-		if got := len(e.sb.Cazco.Products(tn.CazcoKey)); got != n {
-			b.Fatalf("CaZco holds %d products after activation, want %d", got, n)
-		}
-		var m costModel
-		m.add(sandbox.APIBling, "token exchange, company, deposits (activation checks)", 3)
-		m.add(sandbox.APICazco, "store check (activation)", 1)
-		productsCost(&m, classCounts(c.virtual), n, n, true, 0, c.stockReads(), n)
+		m := e.activationCost(b, tn, c)
 		benchReport{
 			name: "W1", what: fmt.Sprintf("activate, %d products", n),
 			pacing:   "binary defaults (no tuning variable: CaZco's 600/min learned from its X-RateLimit-Limit); sandbox enforces and advertises CaZco 600/min and Bling 3/s per account",

@@ -172,9 +172,24 @@ func (wk *walker) walk(ctx context.Context, start int,
 // read turns a page of summaries into items, sent in chunks as their details are
 // read: mapped, SKUs claimed, links found. Its error is one that stops the tenant.
 func (wk *walker) read(ctx context.Context, page int, summaries []cazbling.ERPProductSummary, send func(chunk) bool, idle func() bool) error {
-	seen, err := wk.seenCurrent(ctx, summaries)
+	seen, links, err := wk.seenCurrent(ctx, summaries)
 	if err != nil {
 		return err
+	}
+	// withLink gives an item left for retry the link of its product, so that the write
+	// makes the link untrusted (see untrusted). Retries are rare: a page whose links
+	// were not read for trust reads them here.
+	withLink := func(it item) item {
+		l, ok := links[it.key]
+		if !ok && links == nil && strings.TrimSpace(it.key) != "" {
+			if found, err := wk.j.Store().ProductLinksBySKU(ctx, wk.j.Tenant.ID, []string{it.key}); err == nil {
+				l, ok = found[it.key]
+			}
+		}
+		if ok && l.BlingID == it.blingID {
+			it.link, it.linked = l, true
+		}
+		return it
 	}
 	var first []item // known without a detail read
 	var toRead []cazbling.ERPProductSummary
@@ -209,7 +224,7 @@ func (wk *walker) read(ctx context.Context, page int, summaries []cazbling.ERPPr
 		// Bling could not say: nothing of this page is sent, all is left for later.
 		var items []item
 		for _, s := range toRead {
-			items = append(items, item{key: s.SKU, blingID: s.ID, retry: err})
+			items = append(items, withLink(item{key: s.SKU, blingID: s.ID, retry: err}))
 		}
 		if len(items) > 0 && !send(chunk{page: page, items: items}) {
 			return ctx.Err()
@@ -233,6 +248,7 @@ func (wk *walker) read(ctx context.Context, page int, summaries []cazbling.ERPPr
 			it := item{key: keyOf(s.SKU, s.ID), blingID: s.ID}
 			if retryable(err) {
 				it.retry = fmt.Errorf("read Bling product %d: %w", s.ID, err)
+				it = withLink(it)
 			} else {
 				it.errMsg = fmt.Sprintf("could not read Bling product %d (SKU %s): %v", s.ID, s.SKU, err)
 			}

@@ -72,10 +72,11 @@ func syncWindow(ctx context.Context, j *Job, w Window, filter func(q *cazbling.P
 
 // seenCurrent returns, by Bling id, the links of the simple products of a page that
 // need no detail read: listed by a run that started at or after trustSince with the
-// same list entry, current in CaZco then, and not changed since trustSince.
-func (wk *walker) seenCurrent(ctx context.Context, summaries []cazbling.ERPProductSummary) (map[int64]cazbling.ProductLink, error) {
+// same list entry, current in CaZco then, and not changed since trustSince. It also
+// returns every link it read, by SKU (none when nothing can be trusted).
+func (wk *walker) seenCurrent(ctx context.Context, summaries []cazbling.ERPProductSummary) (map[int64]cazbling.ProductLink, map[string]cazbling.ProductLink, error) {
 	if wk.trustSince.IsZero() || wk.j.Opts.Full && !wk.resumed {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var skus []string
 	for _, s := range summaries {
@@ -84,11 +85,11 @@ func (wk *walker) seenCurrent(ctx context.Context, summaries []cazbling.ERPProdu
 		}
 	}
 	if len(skus) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	links, err := wk.j.Store().ProductLinksBySKU(ctx, wk.j.Tenant.ID, skus)
 	if err != nil {
-		return nil, fmt.Errorf("read product links: %w", err)
+		return nil, nil, fmt.Errorf("read product links: %w", err)
 	}
 	out := map[int64]cazbling.ProductLink{}
 	for _, s := range summaries {
@@ -99,9 +100,10 @@ func (wk *walker) seenCurrent(ctx context.Context, summaries []cazbling.ERPProdu
 		}
 	}
 	if wk.resumed {
-		return out, nil
+		return out, links, nil
 	}
-	return wk.unchangedSince(ctx, out)
+	out, err = wk.unchangedSince(ctx, out)
+	return out, links, err
 }
 
 // unchangedSince keeps of the candidates those Bling does not list as changed since

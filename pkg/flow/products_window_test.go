@@ -1,9 +1,12 @@
 package flow
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
 )
@@ -56,5 +59,52 @@ func TestWindowTrustsOverlapOnlyWhatDidNotChange(t *testing.T) {
 	erp, market = e.calls()
 	if res.Status != cazbling.StatusOK || erp["Product"] != 10 || market["UpdateProduct"] != 0 {
 		t.Errorf("run without id listings %+v: Bling %v, CaZco %v; want all 10 read, none written", res, erp, market)
+	}
+}
+
+// A linked product left for retry is made untrusted (no seen time, no hash): the next
+// run of any flow reads and writes it, so its newest row is no longer the retry, even
+// if another flow made CaZco right meanwhile.
+func TestRetryLeavesTheLinkUntrusted(t *testing.T) {
+	e := newProductsEnv(t)
+	var failID int64
+	for i := range 5 {
+		id := e.product(fmt.Sprintf("P-%d", i), "3")
+		if i == 2 {
+			failID = id
+		}
+	}
+	if res := e.sync(Options{Full: true}); res.Status != cazbling.StatusOK {
+		t.Fatalf("full walk %+v", res)
+	}
+	e.erp.mu.Lock()
+	for i := range e.erp.products {
+		if e.erp.products[i].ID == failID {
+			e.erp.products[i].Price = decimal.RequireFromString("12.34") // a change for the window to read
+		}
+	}
+	e.erp.fail = func(method string, n int) error {
+		if method == "Product" && n == 3 {
+			return blingError("GET /produtos/{id}", cazbling.KindMalformed)
+		}
+		return nil
+	}
+	e.erp.mu.Unlock()
+	e.calls()
+	if res := e.sync(Options{}); res.Counts.Retry != 1 {
+		t.Fatalf("window run %+v, want one product left for retry", res)
+	}
+	l := e.link("P-2")
+	if !l.SeenAt.IsZero() || l.Hash != "" || l.CazcoID == "" {
+		t.Fatalf("link of the product left for retry %+v, want its CaZco id kept, no seen time, no hash", l)
+	}
+	e.erp.mu.Lock()
+	e.erp.fail = nil
+	e.erp.mu.Unlock()
+	if res := e.sync(Options{}); res.Status != cazbling.StatusOK {
+		t.Fatalf("next run %+v", res)
+	}
+	if n, err := e.store.FailingItems(context.Background(), e.tenant.ID); err != nil || n != 0 {
+		t.Fatalf("failing items %d (%v), want 0", n, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
 )
@@ -38,6 +39,7 @@ func (wk *walker) write(ctx context.Context, items []item) (b cazbling.Batch, re
 			retry++
 			entry.Action, entry.Status = ActionRetryLater, cazbling.StatusError
 			entry.Message = fmt.Sprintf("Bling or CaZco did not answer well enough now (%v); left for the next run", it.retry)
+			b.ProductLinks = append(b.ProductLinks, untrusted(it)...)
 		default:
 			link, e, err := wk.upsert(ctx, it)
 			entry = e
@@ -49,6 +51,7 @@ func (wk *walker) write(ctx context.Context, items []item) (b cazbling.Batch, re
 					retry++
 					entry.Action, entry.Status = ActionRetryLater, cazbling.StatusError
 					entry.Message = fmt.Sprintf("CaZco did not take product %s now (%v); left for the next run", it.key, err)
+					b.ProductLinks = append(b.ProductLinks, untrusted(it)...)
 				} else {
 					entry.Action, entry.Status = cazbling.ActionFailed, cazbling.StatusError
 					entry.Message = fmt.Sprintf("CaZco refused product %s: %v", it.key, err)
@@ -63,6 +66,21 @@ func (wk *walker) write(ctx context.Context, items []item) (b cazbling.Batch, re
 		b.Logs = append(b.Logs, entry)
 	}
 	return b, retry, fresh, nil
+}
+
+// untrusted is the link of a linked product left for retry, made one that no run
+// trusts as current (not seen, no hash): whichever flow lists it next reads and
+// writes it, and that row, not the retry, is then its newest. Without it a product
+// another flow wrote meanwhile would be trusted by this flow's next run, which would
+// write no row, and the log would show it failing for ever. The link's stock columns
+// are not written by a link upsert, so a level the stock part recorded meanwhile stays.
+func untrusted(it item) []cazbling.ProductLink {
+	if !it.linked || it.link.SKU == "" {
+		return nil
+	}
+	l := it.link
+	l.SeenAt, l.Hash = time.Time{}, ""
+	return []cazbling.ProductLink{l}
 }
 
 // forgetHashes clears, before any write, the stored hash of the linked products about

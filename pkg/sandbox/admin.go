@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/cazbling/cazbling/pkg/sandbox/blingsim"
@@ -147,13 +148,22 @@ func (sb *Sandbox) blingProductBySKU(clientID, sku string) (blingsim.Product, bo
 	return blingsim.Product{}, false
 }
 
+// adminBlingProduct finds the Bling product of the query's client_id and sku, or
+// answers 404 and returns false.
+func (sb *Sandbox) adminBlingProduct(w http.ResponseWriter, q url.Values) (blingsim.Product, bool) {
+	p, ok := sb.blingProductBySKU(q.Get("client_id"), q.Get("sku"))
+	if !ok {
+		adminError(w, http.StatusNotFound, "unknown client_id or sku")
+	}
+	return p, ok
+}
+
 // adminBlingStock sets a Bling product's physical stock:
 // POST /_sandbox/bling/stock?client_id=&sku=&quantity=[&deposit=].
 func (sb *Sandbox) adminBlingStock(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	p, ok := sb.blingProductBySKU(q.Get("client_id"), q.Get("sku"))
+	p, ok := sb.adminBlingProduct(w, q)
 	if !ok {
-		adminError(w, http.StatusNotFound, "unknown client_id or sku")
 		return
 	}
 	qty, err := decimal.NewFromString(q.Get("quantity"))
@@ -180,9 +190,8 @@ func (sb *Sandbox) adminBlingStock(w http.ResponseWriter, r *http.Request) {
 // POST /_sandbox/bling/price?client_id=&sku=&price=.
 func (sb *Sandbox) adminBlingPrice(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	p, ok := sb.blingProductBySKU(q.Get("client_id"), q.Get("sku"))
+	p, ok := sb.adminBlingProduct(w, q)
 	if !ok {
-		adminError(w, http.StatusNotFound, "unknown client_id or sku")
 		return
 	}
 	price, err := decimal.NewFromString(q.Get("price"))

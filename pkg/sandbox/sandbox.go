@@ -1,7 +1,3 @@
-// Package sandbox composes the stand-in Bling API v3 (blingsim) and CaZco seller API
-// (cazcosim) into one loopback server with demo data, fault injection, request counters
-// and a small admin API under /_sandbox/, for trying, demonstrating and smoke-testing
-// cazbling without real accounts.
 package sandbox
 
 import (

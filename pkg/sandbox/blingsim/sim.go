@@ -1,10 +1,3 @@
-// Package blingsim is a stateful stand-in for Bling's API v3: OAuth with rotating
-// refresh tokens, per-account rate limits and daily quota, and the product, stock,
-// deposit, payment method, company, contact and sales order endpoints cazbling uses.
-// It is strict where the real service is (parameter formats, required fields, error
-// shapes), so that a client which passes against it is right about Bling.
-//
-// It serves full paths under /Api/v3 whatever it is mounted on.
 package blingsim
 
 import (

@@ -107,12 +107,23 @@ func stringMember(obj map[string]json.RawMessage, name string, required bool, er
 	return v, true
 }
 
-func (s *Sim) putInvoice(st *store, r *http.Request, id string, body []byte) response {
+// orderAndBody finds the order id of st and decodes the request's JSON object, or
+// returns the answer to give instead: 404 for an unknown order, else decodeObject's.
+func orderAndBody(st *store, r *http.Request, id string, body []byte) (*Order, map[string]json.RawMessage, *response) {
 	o, found := st.orders[id]
 	if !found {
-		return notFound()
+		nf := notFound()
+		return nil, nil, &nf
 	}
 	obj, bad := decodeObject(r, body)
+	if bad != nil {
+		return nil, nil, bad
+	}
+	return o, obj, nil
+}
+
+func (s *Sim) putInvoice(st *store, r *http.Request, id string, body []byte) response {
+	o, obj, bad := orderAndBody(st, r, id, body)
 	if bad != nil {
 		return *bad
 	}
@@ -171,11 +182,7 @@ func (s *Sim) putInvoice(st *store, r *http.Request, id string, body []byte) res
 }
 
 func (s *Sim) postShipment(st *store, r *http.Request, id string, body []byte) response {
-	o, found := st.orders[id]
-	if !found {
-		return notFound()
-	}
-	obj, bad := decodeObject(r, body)
+	o, obj, bad := orderAndBody(st, r, id, body)
 	if bad != nil {
 		return *bad
 	}
@@ -232,11 +239,7 @@ func (s *Sim) postShipment(st *store, r *http.Request, id string, body []byte) r
 }
 
 func (s *Sim) postCancel(st *store, r *http.Request, id string, body []byte) response {
-	o, found := st.orders[id]
-	if !found {
-		return notFound()
-	}
-	obj, bad := decodeObject(r, body)
+	o, obj, bad := orderAndBody(st, r, id, body)
 	if bad != nil {
 		return *bad
 	}
