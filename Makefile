@@ -19,7 +19,7 @@ test:
 # store tests run on both backends; plain `make test` skips the PostgreSQL ones unless
 # CAZBLING_TEST_POSTGRES is set (and fails them when CI is set).
 test-pg:
-	@eval "$$(scripts/pg-test.sh start)" && $(MAKE) test; rc=$$?; scripts/pg-test.sh stop; exit $$rc
+	@pg_env="$$(scripts/pg-test.sh start)" && eval "$$pg_env" && $(MAKE) test; rc=$$?; scripts/pg-test.sh stop; exit $$rc
 
 # The end-to-end suite alone: the built binary against the sandbox.
 e2e:
