@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/cazbling/cazbling/cmd.Version=$(VERSION)
 BIN     := bin/cazbling
 
-.PHONY: build test e2e lint cover demo bench fuzz docs clean
+.PHONY: build test test-pg e2e lint cover demo bench fuzz docs clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -14,6 +14,12 @@ build:
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+# make test with a throwaway local PostgreSQL server (scripts/pg-test.sh), so that the
+# store tests run on both backends; plain `make test` skips the PostgreSQL ones unless
+# CAZBLING_TEST_POSTGRES is set (and fails them when CI is set).
+test-pg:
+	@pg_env="$$(scripts/pg-test.sh start)" && eval "$$pg_env" && $(MAKE) test; rc=$$?; scripts/pg-test.sh stop; exit $$rc
 
 # The end-to-end suite alone: the built binary against the sandbox.
 e2e:

@@ -24,7 +24,12 @@ var layers = map[string][]string{
 	"pkg/cazco":            {"pkg/cazbling", "pkg/httpx"},
 	"pkg/flow":             {"pkg/cazbling"},
 	"pkg/panel":            {"pkg/cazbling"},
-	"pkg/store/sqlite":     {"pkg/cazbling"},
+	"pkg/store":            {"pkg/cazbling", "pkg/store/sqlite", "pkg/store/postgres", "pkg/store/secrets"},
+	"pkg/store/postgres":   {"pkg/cazbling", "pkg/store/schema", "pkg/store/secrets"},
+	"pkg/store/schema":     {"pkg/cazbling", "pkg/store/secrets"},
+	"pkg/store/secrets":    {},
+	"pkg/store/sqlite":     {"pkg/cazbling", "pkg/store/schema", "pkg/store/secrets"},
+	"pkg/store/storetest":  {"pkg/cazbling", "pkg/store"}, // the backends' shared tests
 	"pkg/sandbox":          {"pkg/sandbox/blingsim", "pkg/sandbox/cazcosim"},
 	"pkg/sandbox/blingsim": {},
 	"pkg/sandbox/cazcosim": {},

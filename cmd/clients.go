@@ -14,11 +14,13 @@ import (
 	"github.com/cazbling/cazbling/pkg/cazbling"
 	"github.com/cazbling/cazbling/pkg/cazco"
 	"github.com/cazbling/cazbling/pkg/httpx"
+	"github.com/cazbling/cazbling/pkg/store"
 )
 
 // clients builds the API clients of each tenant. Bling's limits (per IP, for the token
-// endpoint, and each account's pace) are windows kept in files beside the store
-// (<db>.limits/), so that every cazbling process working that store shares them:
+// endpoint, and each account's pace) are windows kept in files beside a SQLite store
+// (<db>.limits/; for PostgreSQL in the user's state folder: store.LimitsDir), so that
+// every cazbling process of this host working that store shares them:
 // Bling counts per IP and per account, whatever process sends. Within a process all the
 // clients of a tenant share its account's window (activate verifies with one client
 // and then syncs with another).
@@ -64,12 +66,12 @@ func (app *App) clients(store cazbling.Store) *clients {
 	return app.cl
 }
 
-func newClients(app *App, store cazbling.Store) *clients {
+func newClients(app *App, st cazbling.Store) *clients {
 	c := &clients{
 		app:      app,
-		store:    store,
+		store:    st,
 		http:     httpx.NewTransport(60 * time.Second),
-		limits:   app.dbPath() + ".limits",
+		limits:   store.LimitsDir(app.dbPath(), app.IO.Getenv),
 		stats:    newAPIStats(),
 		accounts: map[string]*httpx.Window{},
 		cazco:    map[string]keyPacer{},

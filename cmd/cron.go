@@ -18,7 +18,7 @@ import (
 	"github.com/cazbling/cazbling/pkg/cazbling"
 	"github.com/cazbling/cazbling/pkg/flow"
 	"github.com/cazbling/cazbling/pkg/httpx"
-	"github.com/cazbling/cazbling/pkg/store/sqlite"
+	"github.com/cazbling/cazbling/pkg/store"
 )
 
 // pinger sends dead-man's-switch pings (healthchecks.io style). A ping never fails
@@ -107,7 +107,7 @@ func (p *progress) done() {
 
 // writeMetrics writes Prometheus text-format metrics atomically: a temporary file in
 // the same folder, then a rename over the old one.
-func writeMetrics(ctx context.Context, path string, store *sqlite.Store, results []flow.Result, stats *apiStats, now time.Time) error {
+func writeMetrics(ctx context.Context, path string, store store.Store, results []flow.Result, stats *apiStats, now time.Time) error {
 	var b strings.Builder
 	gauge := func(name, help string) {
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
@@ -164,7 +164,7 @@ func writeMetrics(ctx context.Context, path string, store *sqlite.Store, results
 	return writeFileAtomic(path, []byte(b.String()))
 }
 
-func lastSuccess(ctx context.Context, store *sqlite.Store, tenant, flowName string) time.Time {
+func lastSuccess(ctx context.Context, store store.Store, tenant, flowName string) time.Time {
 	var last time.Time
 	for _, st := range []string{cazbling.StatusOK, cazbling.StatusWarning} {
 		runs, err := store.Runs(ctx, cazbling.RunFilter{TenantID: tenant, Flow: flowName, Status: st, Limit: 1})

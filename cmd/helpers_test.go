@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store"
 	"github.com/cazbling/cazbling/pkg/store/sqlite"
 )
 
@@ -203,7 +204,7 @@ func golden(t *testing.T, name, got string) {
 func logsOpts(s *sqlite.Store, out, errOut *bytes.Buffer) *LogsOptions {
 	return &LogsOptions{
 		Out: out, Err: errOut, Now: func() time.Time { return fixedNow },
-		Store: func(context.Context) (*sqlite.Store, error) { return s, nil },
+		Store: func(context.Context) (store.Store, error) { return s, nil },
 		Limit: 50, Output: "table",
 	}
 }

@@ -11,14 +11,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
-	"github.com/cazbling/cazbling/pkg/store/sqlite"
+	"github.com/cazbling/cazbling/pkg/store"
 )
 
 // LogsOptions are the flags of `cazbling logs` and what it needs to run.
 type LogsOptions struct {
 	Out   io.Writer // the rows
 	Err   io.Writer // notes for people, e.g. that more rows exist than shown
-	Store func(context.Context) (*sqlite.Store, error)
+	Store func(context.Context) (store.Store, error)
 	Now   func() time.Time
 
 	Tenants []string // the global --tenant flag; logs takes at most one
@@ -225,7 +225,7 @@ func (o *LogsOptions) noteMore(more bool, shown int, what string) {
 
 // readLogs reads the rows of q. A SKU's rows are its product rows and its stock rows,
 // two entities the store filters one at a time: read both and merge them.
-func readLogs(ctx context.Context, store *sqlite.Store, q logQuery) ([]cazbling.LogEntry, error) {
+func readLogs(ctx context.Context, store store.Store, q logQuery) ([]cazbling.LogEntry, error) {
 	if !q.sku {
 		return store.Logs(ctx, q.logs)
 	}

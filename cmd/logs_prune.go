@@ -8,13 +8,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cazbling/cazbling/pkg/store/sqlite"
+	"github.com/cazbling/cazbling/pkg/store"
 )
 
 // PruneOptions are the flags of `cazbling logs prune`.
 type PruneOptions struct {
 	Out     io.Writer
-	Store   func(context.Context) (*sqlite.Store, error)
+	Store   func(context.Context) (store.Store, error)
 	Now     func() time.Time
 	Tenants []string // the global --tenant flag: not allowed, pruning covers all tenants
 	Quiet   bool     // the global -q flag: print nothing (for cron)

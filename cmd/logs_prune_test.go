@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
-	"github.com/cazbling/cazbling/pkg/store/sqlite"
+	"github.com/cazbling/cazbling/pkg/store"
 )
 
 func TestPruneKeepsRowsOfItemsStillFailing(t *testing.T) {
@@ -24,7 +24,7 @@ func TestPruneKeepsRowsOfItemsStillFailing(t *testing.T) {
 	}
 	var out bytes.Buffer
 	o := &PruneOptions{Out: &out, Now: func() time.Time { return fixedNow }, OlderThan: "30d",
-		Store: func(context.Context) (*sqlite.Store, error) { return s, nil }}
+		Store: func(context.Context) (store.Store, error) { return s, nil }}
 	if err := pruneRun(ctx, o); err != nil {
 		t.Fatal(err)
 	}

@@ -16,10 +16,10 @@ import (
 	"github.com/cazbling/cazbling/pkg/flow"
 	"github.com/cazbling/cazbling/pkg/httpx"
 	"github.com/cazbling/cazbling/pkg/panel"
-	"github.com/cazbling/cazbling/pkg/store/sqlite"
+	"github.com/cazbling/cazbling/pkg/store"
 )
 
-var _ panel.Store = (*sqlite.Store)(nil)
+var _ panel.Store = store.Store(nil)
 
 // PanelOptions are the panel's flags (PANEL.md).
 type PanelOptions struct {
@@ -138,7 +138,7 @@ func (app *App) panel(ctx context.Context, o *PanelOptions) error {
 }
 
 // prunePanel deletes lapsed sessions, states and invites every 10 minutes.
-func prunePanel(ctx context.Context, store *sqlite.Store, app *App) {
+func prunePanel(ctx context.Context, store store.Store, app *App) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
@@ -157,7 +157,7 @@ func prunePanel(ctx context.Context, store *sqlite.Store, app *App) {
 // clients (and so its shared limits).
 type panelConnector struct {
 	app   *App
-	store *sqlite.Store
+	store store.Store
 	cl    *clients
 	o     *PanelOptions
 }

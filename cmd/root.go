@@ -23,7 +23,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cazbling/cazbling/pkg/flow"
-	"github.com/cazbling/cazbling/pkg/store/sqlite"
+	"github.com/cazbling/cazbling/pkg/store"
 )
 
 // Version is set at build time (-ldflags "-X github.com/cazbling/cazbling/cmd.Version=...").
@@ -93,7 +93,7 @@ type App struct {
 	LeaseTTL    time.Duration // how long a killed run's lease blocks the next run
 
 	Logger *slog.Logger
-	store  *sqlite.Store
+	store  store.Store
 	cl     *clients      // the API clients and limiters of this process
 	stdin  *bufio.Reader // prompts share one reader so piped answers are not lost
 }
@@ -135,7 +135,8 @@ func NewRootCmd(app *App) *cobra.Command {
 		Long: `cazbling keeps a seller's CaZco marketplace store and Bling ERP account in step,
 for many sellers ("tenants") at once. Bling is the master of the catalogue and of stock;
 CaZco is where orders are born. Each subcommand runs one flow to completion for every
-active tenant (or those named with --tenant), against a local SQLite store, then exits.
+active tenant (or those named with --tenant), against its store (a local SQLite file, or
+a PostgreSQL database that several hosts share), then exits.
 
 Start with 'cazbling activate' to register a seller, then run the sync commands from
 cron. 'cazbling logs' shows what happened to every item.
@@ -153,7 +154,7 @@ Exit status: 0 all went well; 1 an item or tenant failed (the log says which);
 		return usageErr("%v", err)
 	})
 	f := root.PersistentFlags()
-	f.StringVar(&app.DB, "db", "", "the SQLite store (env CAZBLING_DB; default $XDG_DATA_HOME/cazbling/cazbling.db)")
+	f.StringVar(&app.DB, "db", "", "the store: a SQLite file, or a postgres:// URL shared by several hosts (env CAZBLING_DB; default $XDG_DATA_HOME/cazbling/cazbling.db)")
 	f.StringVar(&app.LogFormat, "log-format", "text", "log lines on stderr: text or json (env CAZBLING_LOG_FORMAT)")
 	f.StringVar(&app.LogLevel, "log-level", "info", "debug, info, warn or error (env CAZBLING_LOG_LEVEL)")
 	f.BoolVarP(&app.Quiet, "quiet", "q", false, "only warnings and errors on stderr, no summary table")
@@ -173,6 +174,7 @@ Exit status: 0 all went well; 1 an item or tenant failed (the log says which);
 		NewSandboxCmd(app),
 		newGenDocsCmd(),
 		NewPanelCmd(app),
+		NewMigrateStoreCmd(app),
 	)
 	return root
 }
@@ -280,43 +282,43 @@ func newLogger(w io.Writer, format, level string, quiet bool) (*slog.Logger, err
 }
 
 // Store opens the store once per command.
-func (app *App) Store(ctx context.Context) (*sqlite.Store, error) {
+func (app *App) Store(ctx context.Context) (store.Store, error) {
 	return app.openStore(ctx, false)
 }
 
 // StoreForReading opens the store for a command that only reads (logs, tenants,
 // tenants show): as Store does, or, when the file cannot be written (read-only
 // media, another user's file), read-only, so that it can still be inspected.
-func (app *App) StoreForReading(ctx context.Context) (*sqlite.Store, error) {
+func (app *App) StoreForReading(ctx context.Context) (store.Store, error) {
 	return app.openStore(ctx, true)
 }
 
-func (app *App) openStore(ctx context.Context, readOnlyFallback bool) (*sqlite.Store, error) {
+func (app *App) openStore(ctx context.Context, readOnlyFallback bool) (store.Store, error) {
 	if app.store != nil {
 		return app.store, nil
 	}
-	path := app.dbPath()
+	db := app.dbPath()
 	env := app.IO.Getenv
 	if env == nil {
 		env = os.Getenv
 	}
-	key, err := sqlite.LoadKey(path, env("CAZBLING_KEY"))
+	key, err := store.LoadKey(db, env("CAZBLING_KEY"))
 	if err != nil {
 		return nil, usageErr("secrets key: %v", err)
 	}
-	s, err := sqlite.Open(ctx, sqlite.Options{Path: path, Key: key, Now: app.Now})
-	if err != nil && readOnlyFallback && sqlite.NotWritable(err) {
+	s, err := store.Open(ctx, store.Options{DB: db, Key: key, Now: app.Now})
+	if err != nil && readOnlyFallback && store.NotWritable(err) {
 		var roErr error
-		if s, roErr = sqlite.Open(ctx, sqlite.Options{Path: path, Key: key, Now: app.Now, ReadOnly: true}); roErr == nil {
+		if s, roErr = store.Open(ctx, store.Options{DB: db, Key: key, Now: app.Now, ReadOnly: true}); roErr == nil {
 			if app.Logger != nil {
-				app.Logger.Debug("the store cannot be written; opened it read-only", "db", path, "err", err)
+				app.Logger.Debug("the store cannot be written; opened it read-only", "db", db, "err", err)
 			}
 			err = nil
 		} else {
 			err = roErr
 		}
 	}
-	if err != nil && !readOnlyFallback && sqlite.NotWritable(err) {
+	if err != nil && !readOnlyFallback && store.NotWritable(err) {
 		return nil, usageErr("%v; this command writes to the store: run it where the store can be written (check the mount and the file's owner); `logs` and `tenants` can read it as it is", err)
 	}
 	if err != nil {
@@ -326,7 +328,8 @@ func (app *App) openStore(ctx context.Context, readOnlyFallback bool) (*sqlite.S
 	return s, nil
 }
 
-// dbPath is the store's path: --db, else the default.
+// dbPath is the store: --db (a SQLite path or a postgres:// URL), else the default
+// SQLite path.
 func (app *App) dbPath() string {
 	if app.DB != "" {
 		return app.DB

@@ -4,7 +4,7 @@ import (
 	"context"
 	"strings"
 
-	"github.com/cazbling/cazbling/pkg/store/sqlite"
+	"github.com/cazbling/cazbling/pkg/store"
 )
 
 // minScrubbed is the length from which a secret is scrubbed from output: shorter
@@ -14,7 +14,7 @@ const minScrubbed = 8
 // secretScrubber replaces every tenant's secrets (client secret, API key, tokens)
 // with [REDACTED]. Messages never should carry one; this makes sure that, should a
 // bug let one into the log, no output shows it.
-func secretScrubber(ctx context.Context, store *sqlite.Store) (*strings.Replacer, error) {
+func secretScrubber(ctx context.Context, store store.Store) (*strings.Replacer, error) {
 	tenants, err := store.Tenants(ctx)
 	if err != nil {
 		return nil, err

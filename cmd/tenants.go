@@ -9,14 +9,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
-	"github.com/cazbling/cazbling/pkg/store/sqlite"
+	"github.com/cazbling/cazbling/pkg/store"
 )
 
 // TenantsOptions are the flags of `cazbling tenants` and its subcommands, and what
 // they need to run.
 type TenantsOptions struct {
 	Out   io.Writer
-	Store func(context.Context) (*sqlite.Store, error)
+	Store func(context.Context) (store.Store, error)
 	Now   func() time.Time
 
 	Tenants []string // the global --tenant flag: list only these
@@ -105,7 +105,7 @@ func checkTableJSON(output string) error {
 }
 
 // lookupTenant reads one tenant; an unknown id is a usage error.
-func lookupTenant(ctx context.Context, store *sqlite.Store, id string) (cazbling.Tenant, error) {
+func lookupTenant(ctx context.Context, store store.Store, id string) (cazbling.Tenant, error) {
 	t, err := store.Tenant(ctx, id)
 	if errors.Is(err, cazbling.ErrNotFound) {
 		return t, usageErr("unknown tenant %q; 'cazbling tenants' lists them", id)

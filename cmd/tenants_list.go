@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
-	"github.com/cazbling/cazbling/pkg/store/sqlite"
+	"github.com/cazbling/cazbling/pkg/store"
 )
 
 // tenantsFlows are the flows the list shows a column for.
@@ -162,7 +162,7 @@ func lastRunCell(last map[string]cazbling.Run, flow string, now time.Time) strin
 }
 
 // lastRuns reads a tenant's last run of each flow, secrets scrubbed from messages.
-func lastRuns(ctx context.Context, store *sqlite.Store, scrub *strings.Replacer, id string) (map[string]cazbling.Run, error) {
+func lastRuns(ctx context.Context, store store.Store, scrub *strings.Replacer, id string) (map[string]cazbling.Run, error) {
 	last, err := store.LastRuns(ctx, id)
 	if err != nil {
 		return nil, err

@@ -11,7 +11,7 @@ import (
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
 	"github.com/cazbling/cazbling/pkg/httpx"
-	"github.com/cazbling/cazbling/pkg/store/sqlite"
+	"github.com/cazbling/cazbling/pkg/store"
 )
 
 // tenantDetail is a tenant as `tenants show -o json` shows it: settings, never
@@ -87,7 +87,7 @@ func tenantShowRun(ctx context.Context, o *TenantsOptions) error {
 }
 
 // tenantDetails gathers what show prints, and the tenant's last run of each flow.
-func tenantDetails(ctx context.Context, store *sqlite.Store, scrub *strings.Replacer, t cazbling.Tenant) (tenantDetail, map[string]cazbling.Run, error) {
+func tenantDetails(ctx context.Context, store store.Store, scrub *strings.Replacer, t cazbling.Tenant) (tenantDetail, map[string]cazbling.Run, error) {
 	tok, err := store.Token(ctx, t.ID)
 	if err != nil {
 		return tenantDetail{}, nil, err

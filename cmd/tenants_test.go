@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store"
 	"github.com/cazbling/cazbling/pkg/store/sqlite"
 )
 
 func tenantsOpts(s *sqlite.Store, out *bytes.Buffer) *TenantsOptions {
 	return &TenantsOptions{
 		Out: out, Now: func() time.Time { return fixedNow }, Output: "table",
-		Store: func(context.Context) (*sqlite.Store, error) { return s, nil },
+		Store: func(context.Context) (store.Store, error) { return s, nil },
 	}
 }
 

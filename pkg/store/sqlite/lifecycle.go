@@ -4,40 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store/schema"
 )
 
 // Order lifecycles (migration 0007): rows are opened by a trigger when an order link
 // becomes created, and written whole by the lifecycle phase through Apply.
 
-const lifecycleColumns = `tenant_id, cazco_id, number, bling_id, state, invoice_key, invoice_id, tracking,
-	cazco_canceled, bling_canceled, bling_status, last_error, created_at, updated_at`
+const lifecycleColumns = schema.LifecycleColumns
 
-func scanLifecycle(row rowScanner) (cazbling.OrderLifecycle, error) {
-	var (
-		l                cazbling.OrderLifecycle
-		state, tracking  string
-		created, updated int64
-	)
-	err := row.Scan(&l.TenantID, &l.CazcoID, &l.Number, &l.BlingID, &state, &l.InvoiceKey, &l.InvoiceID, &tracking,
-		&l.CazcoCanceled, &l.BlingCanceled, &l.BlingStatus, &l.LastError, &created, &updated)
-	l.State = cazbling.LifecycleState(state)
-	l.Tracking = splitLines(tracking)
-	l.CreatedAt, l.UpdatedAt = fromNanos(created), fromNanos(updated)
-	return l, err
-}
-
-func splitLines(s string) []string {
-	var out []string
-	for line := range strings.SplitSeq(s, "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			out = append(out, line)
-		}
-	}
-	return out
-}
+func scanLifecycle(row rowScanner) (cazbling.OrderLifecycle, error) { return schema.ScanLifecycle(row) }
 
 // OpenLifecycles lists a tenant's open order lifecycles, oldest filed first.
 func (s *Store) OpenLifecycles(ctx context.Context, tenantID string) ([]cazbling.OrderLifecycle, error) {
@@ -84,17 +61,5 @@ func applyLifecycles(ctx context.Context, tx *sql.Tx, ls []cazbling.OrderLifecyc
 			invoice_key = excluded.invoice_key, invoice_id = excluded.invoice_id, tracking = excluded.tracking,
 			cazco_canceled = excluded.cazco_canceled, bling_canceled = excluded.bling_canceled,
 			bling_status = excluded.bling_status, last_error = excluded.last_error, updated_at = excluded.updated_at`,
-		len(ls), func(i int) []any {
-			l := ls[i]
-			state := l.State
-			if state == "" {
-				state = cazbling.LifecycleOpen
-			}
-			created := toNanos(l.CreatedAt)
-			if created == 0 {
-				created = now
-			}
-			return []any{l.TenantID, l.CazcoID, l.Number, l.BlingID, string(state), l.InvoiceKey, l.InvoiceID,
-				strings.Join(l.Tracking, "\n"), l.CazcoCanceled, l.BlingCanceled, l.BlingStatus, l.LastError, created, now}
-		})
+		len(ls), func(i int) []any { return schema.LifecycleValues(ls[i], now) })
 }

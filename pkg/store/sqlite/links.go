@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store/schema"
 )
 
 // maxParams bounds the parameters of one IN list, well under SQLite's limit.
@@ -170,16 +171,10 @@ func (s *Store) Cursors(ctx context.Context, tenantID string) ([]cazbling.Cursor
 
 // ---------------------------------------------------------------- product links
 
-const productLinkColumns = `tenant_id, sku, bling_id, cazco_id, hash, stock_sent, stock_known, updated_at, seen_at, summary_hash, sku_shared, inactive`
+const productLinkColumns = schema.ProductLinkColumns
 
 func scanProductLink(row rowScanner) (cazbling.ProductLink, error) {
-	var (
-		l             cazbling.ProductLink
-		updated, seen int64
-	)
-	err := row.Scan(&l.TenantID, &l.SKU, &l.BlingID, &l.CazcoID, &l.Hash, &l.StockSent, &l.StockKnown, &updated, &seen, &l.SummaryHash, &l.SKUShared, &l.Inactive)
-	l.UpdatedAt, l.SeenAt = fromNanos(updated), fromNanos(seen)
-	return l, err
+	return schema.ScanProductLink(row)
 }
 
 // ProductLink returns the link of one SKU; found is false if there is none.
@@ -269,20 +264,9 @@ func (s *Store) CountProductLinks(ctx context.Context, tenantID string) (int, er
 
 // ---------------------------------------------------------------- order links
 
-const orderLinkColumns = `tenant_id, cazco_id, number, bling_id, state, attempts, next_attempt, last_error, updated_at`
+const orderLinkColumns = schema.OrderLinkColumns
 
-func scanOrderLink(row rowScanner) (cazbling.OrderLink, error) {
-	var (
-		l             cazbling.OrderLink
-		state         string
-		next, updated int64
-	)
-	err := row.Scan(&l.TenantID, &l.CazcoID, &l.Number, &l.BlingID, &state, &l.Attempts, &next, &l.LastError, &updated)
-	l.State = cazbling.OrderLinkState(state)
-	l.NextAttempt = fromNanos(next)
-	l.UpdatedAt = fromNanos(updated)
-	return l, err
-}
+func scanOrderLink(row rowScanner) (cazbling.OrderLink, error) { return schema.ScanOrderLink(row) }
 
 // OrderLink returns the link of one CaZco order; found is false if there is none.
 func (s *Store) OrderLink(ctx context.Context, tenantID, cazcoID string) (cazbling.OrderLink, bool, error) {
@@ -384,30 +368,46 @@ func (s *Store) CountOrderLinks(ctx context.Context, tenantID string) (map[cazbl
 // lease has expired, or holder already has it (a renewal). It reports whether holder
 // now has the lease.
 func (s *Store) AcquireLease(ctx context.Context, tenantID, flow, holder string, ttl time.Duration) (bool, error) {
-	now := s.now()
-	var taken bool
-	err := s.inTx(ctx, fmt.Sprintf("take lease %s/%s", tenantID, flow), func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO leases (tenant_id, flow, holder, expires_at)
-			VALUES (?, ?, ?, ?)
-			ON CONFLICT (tenant_id, flow) DO UPDATE SET
-				holder = excluded.holder, expires_at = excluded.expires_at
-			WHERE leases.expires_at <= ? OR leases.holder = excluded.holder`,
-			tenantID, flow, holder, toNanos(now.Add(ttl)), toNanos(now))
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		taken = n > 0
-		return err
-	})
+	_, taken, err := s.LeaseGeneration(ctx, tenantID, flow, holder, ttl)
 	return taken, err
 }
 
+// LeaseGeneration takes the lease as AcquireLease does and also returns its
+// generation, the fencing number: the same while holder renews, one more on every
+// change of holder.
+func (s *Store) LeaseGeneration(ctx context.Context, tenantID, flow, holder string, ttl time.Duration) (int64, bool, error) {
+	if holder == "" {
+		return 0, false, fmt.Errorf("take lease %s/%s: empty holder", tenantID, flow)
+	}
+	now := s.now()
+	var (
+		generation int64
+		taken      bool
+	)
+	err := s.inTx(ctx, fmt.Sprintf("take lease %s/%s", tenantID, flow), func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO leases (tenant_id, flow, holder, expires_at)
+			VALUES (?, ?, ?, ?)
+			ON CONFLICT (tenant_id, flow) DO UPDATE SET
+				holder = excluded.holder, expires_at = excluded.expires_at,
+				generation = leases.generation + (leases.holder <> excluded.holder)
+			WHERE leases.expires_at <= ? OR leases.holder = excluded.holder
+			RETURNING generation`,
+			tenantID, flow, holder, toNanos(now.Add(ttl)), toNanos(now)).Scan(&generation)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // another holder has it
+		}
+		taken = err == nil
+		return err
+	})
+	return generation, taken, err
+}
+
 // ReleaseLease gives up (tenant, flow) if holder has it; otherwise it does nothing.
+// The row stays (an empty holder, expired) so that the generation keeps growing.
 func (s *Store) ReleaseLease(ctx context.Context, tenantID, flow, holder string) error {
 	return s.inTx(ctx, fmt.Sprintf("release lease %s/%s", tenantID, flow), func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM leases WHERE tenant_id = ? AND flow = ? AND holder = ?`,
-			tenantID, flow, holder)
+		_, err := tx.ExecContext(ctx, `UPDATE leases SET holder = '', expires_at = 0
+			WHERE tenant_id = ? AND flow = ? AND holder = ?`, tenantID, flow, holder)
 		return err
 	})
 }

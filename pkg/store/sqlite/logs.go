@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store/schema"
 )
 
 // StartRun records a run with status "running" and returns its id. A zero StartedAt
@@ -57,9 +58,7 @@ func (s *Store) FinishRun(ctx context.Context, r cazbling.Run) error {
 }
 
 // likeEscape escapes LIKE's wildcards in p.
-func likeEscape(p cazbling.LogParams) string {
-	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(string(p))
-}
+func likeEscape(p cazbling.LogParams) string { return schema.LikeEscape(p) }
 
 // where collects the conditions of a query that filters on optional fields.
 type where struct {
@@ -157,21 +156,9 @@ func (s *Store) Logs(ctx context.Context, f cazbling.LogFilter) ([]cazbling.LogE
 	return entries, nil
 }
 
-const runColumns = `id, tenant_id, flow, started_at, finished_at, status, message,
-	created, updated, unchanged, stock_set, skipped, warnings, failed, retry`
+const runColumns = schema.RunColumns
 
-func scanRun(row rowScanner) (cazbling.Run, error) {
-	var (
-		r                 cazbling.Run
-		started, finished int64
-	)
-	c := &r.Counts
-	err := row.Scan(&r.ID, &r.TenantID, &r.Flow, &started, &finished, &r.Status, &r.Message,
-		&c.Created, &c.Updated, &c.Unchanged, &c.StockSet, &c.Skipped, &c.Warnings, &c.Failed, &c.Retry)
-	r.StartedAt = fromNanos(started)
-	r.FinishedAt = fromNanos(finished)
-	return r, err
-}
+func scanRun(row rowScanner) (cazbling.Run, error) { return schema.ScanRun(row) }
 
 // Runs returns the runs f selects, newest first.
 func (s *Store) Runs(ctx context.Context, f cazbling.RunFilter) ([]cazbling.Run, error) {

@@ -45,6 +45,7 @@ func TestOlderSchemaMigratesKeepingData(t *testing.T) {
 		"DROP TRIGGER order_links_created_update",
 		"DROP TABLE order_lifecycle",
 		"ALTER TABLE product_links DROP COLUMN inactive",
+		"ALTER TABLE leases DROP COLUMN generation",
 		"PRAGMA user_version = 1",
 	} {
 		if _, err := db.Exec(q); err != nil {

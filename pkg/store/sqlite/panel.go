@@ -2,13 +2,13 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store/schema"
 )
 
 // The seller panel's records: invites, sessions, OAuth states and used sign-in token
@@ -29,10 +29,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-func tokenHash(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
-}
+func tokenHash(token string) []byte { return schema.TokenHash(token) }
 
 // InviteTenant records an invite token for tenantID valid until expires, registering
 // the tenant with status invited if it is new. It reports whether the tenant is new.

@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,6 +22,8 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store/schema"
+	"github.com/cazbling/cazbling/pkg/store/secrets"
 )
 
 var _ cazbling.Store = (*Store)(nil)
@@ -36,11 +37,14 @@ var errForeignDatabase = errors.New("not a cazbling schema")
 // DefaultBusyTimeout is how long a statement waits for another connection's lock.
 const DefaultBusyTimeout = 10 * time.Second
 
+// KeySize is the length in bytes of the secrets key.
+const KeySize = secrets.KeySize
+
 // Options configure Open.
 type Options struct {
 	// Path is the database file; it and its folder are created on first use.
 	Path string
-	// Key is the 32-byte AES-256 key for secrets at rest (see LoadKey).
+	// Key is the 32-byte AES-256 key for secrets at rest (see secrets.LoadKey).
 	Key []byte
 	// Now is the clock for every timestamp the store writes; nil means time.Now.
 	Now func() time.Time
@@ -58,7 +62,7 @@ type Options struct {
 type Store struct {
 	db       *sql.DB
 	path     string
-	secrets  *secretBox
+	box      *secrets.Box
 	now      func() time.Time
 	readOnly bool
 }
@@ -74,7 +78,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", opts.Path, err)
 	}
-	box, err := newSecretBox(opts.Key)
+	box, err := secrets.NewBox(opts.Key)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -101,7 +105,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
-		s := &Store{db: db, path: path, secrets: box, now: opts.Now, readOnly: opts.ReadOnly}
+		s := &Store{db: db, path: path, box: box, now: opts.Now, readOnly: opts.ReadOnly}
 		if s.now == nil {
 			s.now = time.Now
 		}
@@ -246,41 +250,9 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) 
 
 // ---------------------------------------------------------------- migrations
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in order; file names start with
-// their version number, which must run 1, 2, 3... without gaps.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := filepath.Base(name)
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with its number", base)
-		}
-		text, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(text)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected number %d", m.name, i+1)
-		}
-	}
-	return ms, nil
-}
+// migrations returns the embedded migrations in order; file names start with their
+// version number, which must run 1, 2, 3... without gaps.
+func migrations() ([]schema.Migration, error) { return schema.Migrations(migrationFiles) }
 
 // SchemaVersion returns the number of the last migration this binary knows.
 func SchemaVersion() int {
@@ -293,7 +265,7 @@ func SchemaVersion() int {
 
 // schemaVersion returns the file's schema version (PRAGMA user_version) and the
 // migrations this cazbling knows, refusing a file newer than those.
-func (s *Store) schemaVersion(ctx context.Context) (int, []migration, error) {
+func (s *Store) schemaVersion(ctx context.Context) (int, []schema.Migration, error) {
 	ms, err := migrations()
 	if err != nil {
 		return 0, nil, err
@@ -351,16 +323,16 @@ func (s *Store) migrate(ctx context.Context) error {
 		return nil
 	}
 	for _, m := range ms[version:] {
-		err := s.inTx(ctx, "apply migration "+m.name, func(tx *sql.Tx) error {
+		err := s.inTx(ctx, "apply migration "+m.Name, func(tx *sql.Tx) error {
 			// Another process may have applied it since we looked.
 			current, err := userVersion(ctx, tx)
-			if err != nil || current >= m.version {
+			if err != nil || current >= m.Version {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err = tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version))
+			_, err = tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.Version))
 			return err
 		})
 		if err != nil {
@@ -385,17 +357,7 @@ func userVersion(ctx context.Context, q queryer) (int, error) {
 // ---------------------------------------------------------------- time
 
 // toNanos stores a time as unix nanoseconds; the zero time is 0.
-func toNanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
+func toNanos(t time.Time) int64 { return schema.Nanos(t) }
 
 // fromNanos is the inverse of toNanos, in UTC.
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
+func fromNanos(n int64) time.Time { return schema.Time(n) }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store/schema"
+	"github.com/cazbling/cazbling/pkg/store/secrets"
 )
 
 // UpsertTenant creates or updates tenant t: its settings and secrets, and its token
@@ -36,7 +38,7 @@ func (s *Store) UpsertTenant(ctx context.Context, t cazbling.Tenant, tok *cazbli
 		case err != nil:
 			return err
 		default:
-			if key, ok := s.secrets.open(t.ID, colCazcoKey, oldKey); !ok || key != t.CazcoAPIKey || oldURL != t.CazcoURL {
+			if key, ok := s.box.Open(t.ID, secrets.ColCazcoKey, oldKey); !ok || key != t.CazcoAPIKey || oldURL != t.CazcoURL {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM api_limits WHERE tenant_id = ? AND api = 'cazco'`, t.ID); err != nil {
 					return err
 				}
@@ -56,9 +58,9 @@ func (s *Store) UpsertTenant(ctx context.Context, t cazbling.Tenant, tok *cazbli
 				cazco_url = excluded.cazco_url, cazco_api_key_enc = excluded.cazco_api_key_enc,
 				import_statuses = excluded.import_statuses, updated_at = excluded.updated_at`,
 			t.ID, string(status), toNanos(t.PausedUntil), t.StatusReason,
-			t.BlingURL, t.BlingClientID, s.secrets.seal(t.ID, colClientSecret, t.BlingClientSecret),
+			t.BlingURL, t.BlingClientID, s.box.Seal(t.ID, secrets.ColClientSecret, t.BlingClientSecret),
 			t.BlingDeposit, t.BlingStore, t.BlingPaymentMethod,
-			t.CazcoURL, s.secrets.seal(t.ID, colCazcoKey, t.CazcoAPIKey),
+			t.CazcoURL, s.box.Seal(t.ID, secrets.ColCazcoKey, t.CazcoAPIKey),
 			strings.Join(t.ImportStatuses, ","), toNanos(created), toNanos(now))
 		if err != nil || tok == nil {
 			return err
@@ -67,9 +69,7 @@ func (s *Store) UpsertTenant(ctx context.Context, t cazbling.Tenant, tok *cazbli
 	})
 }
 
-const tenantColumns = `id, status, paused_until, status_reason, bling_url, bling_client_id,
-	bling_client_secret_enc, bling_deposit, bling_store, bling_payment_method, cazco_url,
-	cazco_api_key_enc, import_statuses, created_at, updated_at`
+const tenantColumns = schema.TenantColumns
 
 type rowScanner interface {
 	Scan(dest ...any) error
@@ -77,32 +77,7 @@ type rowScanner interface {
 
 // scanTenant reads a row of tenantColumns and decrypts its secrets.
 func (s *Store) scanTenant(row rowScanner) (cazbling.Tenant, error) {
-	var (
-		t                       cazbling.Tenant
-		status, statuses        string
-		paused, created, update int64
-		secret, apiKey          []byte
-	)
-	err := row.Scan(&t.ID, &status, &paused, &t.StatusReason, &t.BlingURL, &t.BlingClientID,
-		&secret, &t.BlingDeposit, &t.BlingStore, &t.BlingPaymentMethod, &t.CazcoURL,
-		&apiKey, &statuses, &created, &update)
-	if err != nil {
-		return t, err
-	}
-	t.Status = cazbling.TenantStatus(status)
-	t.PausedUntil = fromNanos(paused)
-	t.CreatedAt = fromNanos(created)
-	t.UpdatedAt = fromNanos(update)
-	if statuses != "" {
-		t.ImportStatuses = strings.Split(statuses, ",")
-	}
-	var ok1, ok2 bool
-	t.BlingClientSecret, ok1 = s.secrets.open(t.ID, colClientSecret, secret)
-	t.CazcoAPIKey, ok2 = s.secrets.open(t.ID, colCazcoKey, apiKey)
-	if !ok1 || !ok2 {
-		return cazbling.Tenant{}, s.wrongKeyErr(t.ID)
-	}
-	return t, nil
+	return schema.ScanTenant(row, s.box, s.wrongKeyErr)
 }
 
 // Tenant returns tenant id with its secrets decrypted; the error wraps
@@ -224,8 +199,8 @@ func (s *Store) readToken(ctx context.Context, q queryer, tenantID string) (cazb
 	}
 	tok := cazbling.Token{Expiry: fromNanos(expiry)}
 	var ok1, ok2 bool
-	tok.AccessToken, ok1 = s.secrets.open(tenantID, colAccessToken, access)
-	tok.RefreshToken, ok2 = s.secrets.open(tenantID, colRefreshToken, refresh)
+	tok.AccessToken, ok1 = s.box.Open(tenantID, secrets.ColAccessToken, access)
+	tok.RefreshToken, ok2 = s.box.Open(tenantID, secrets.ColRefreshToken, refresh)
 	if !ok1 || !ok2 {
 		return cazbling.Token{}, s.wrongKeyErr(tenantID)
 	}
@@ -235,8 +210,8 @@ func (s *Store) readToken(ctx context.Context, q queryer, tenantID string) (cazb
 func (s *Store) saveToken(ctx context.Context, tx *sql.Tx, tenantID string, tok cazbling.Token) error {
 	res, err := tx.ExecContext(ctx, `UPDATE tenants SET access_token_enc = ?, refresh_token_enc = ?,
 		token_expiry = ?, updated_at = ? WHERE id = ?`,
-		s.secrets.seal(tenantID, colAccessToken, tok.AccessToken),
-		s.secrets.seal(tenantID, colRefreshToken, tok.RefreshToken),
+		s.box.Seal(tenantID, secrets.ColAccessToken, tok.AccessToken),
+		s.box.Seal(tenantID, secrets.ColRefreshToken, tok.RefreshToken),
 		toNanos(tok.Expiry), toNanos(s.now()), tenantID)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 // An order link recorded as created opens its lifecycle in the same transaction; one
 // still creating or failed does not; a written lifecycle round-trips and a closed one
 // leaves the open list; a later link write does not reopen or reset it.
-func TestLifecycleOpenedByCreatedLink(t *testing.T) {
+func testLifecycleOpenedByCreatedLink(t *testing.T, b Backend) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := b.openTest(t)
 	addTenant(t, s, "acme")
 	links := []cazbling.OrderLink{
 		{TenantID: "acme", CazcoID: "1", Number: "N1", State: cazbling.OrderCreating},
@@ -61,5 +61,27 @@ func TestLifecycleOpenedByCreatedLink(t *testing.T) {
 	again, _, _ := s.Lifecycle(ctx, "acme", got.CazcoID)
 	if again.State != cazbling.LifecycleClosed || again.InvoiceKey != "k" {
 		t.Fatalf("closed lifecycle changed by a link write: %+v", again)
+	}
+}
+
+// A product link's inactive mark (sent to CaZco as inactive) round-trips, and a stock
+// level leaves it alone.
+func testInactiveProductLinkRoundTrips(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s, _ := b.openTest(t)
+	addTenant(t, s, "acme")
+	err := s.Apply(ctx, cazbling.Batch{ProductLinks: []cazbling.ProductLink{
+		{TenantID: "acme", SKU: "OFF", CazcoID: "c1", Inactive: true},
+		{TenantID: "acme", SKU: "ON", CazcoID: "c2"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply(ctx, cazbling.Batch{StockLevels: []cazbling.ProductLink{{TenantID: "acme", SKU: "OFF", StockSent: 0, StockKnown: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ProductLinksBySKU(ctx, "acme", []string{"OFF", "ON"})
+	if err != nil || !got["OFF"].Inactive || got["ON"].Inactive || !got["OFF"].StockKnown {
+		t.Fatalf("links: %+v %v", got, err)
 	}
 }

@@ -1,17 +1,19 @@
-package sqlite
+package storetest
 
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store"
 )
 
-func TestLeases(t *testing.T) {
+func testLeases(t *testing.T, b Backend) {
 	ctx := context.Background()
-	s, clk := openTest(t)
+	s, clk := b.openTest(t)
 	addTenant(t, s, "acme")
 	acquire := func(holder string) bool {
 		t.Helper()
@@ -59,9 +61,9 @@ func TestLeases(t *testing.T) {
 	}
 }
 
-func TestApplyWritesEverythingOrNothing(t *testing.T) {
+func testApplyWritesEverythingOrNothing(t *testing.T, b Backend) {
 	ctx := context.Background()
-	s, clk := openTest(t)
+	s, clk := b.openTest(t)
 	addTenant(t, s, "acme")
 
 	bad := cazbling.Batch{
@@ -146,18 +148,18 @@ func TestApplyWritesEverythingOrNothing(t *testing.T) {
 	}
 }
 
-func TestProductLinksPagingAndLookup(t *testing.T) {
+func testProductLinksPagingAndLookup(t *testing.T, b Backend) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := b.openTest(t)
 	addTenant(t, s, "acme")
 	addTenant(t, s, "other")
-	var b cazbling.Batch
+	var batch cazbling.Batch
 	const n = 1201
 	for i := range n {
-		b.ProductLinks = append(b.ProductLinks, cazbling.ProductLink{TenantID: "acme", SKU: fmt.Sprintf("SKU-%04d", i), BlingID: int64(i + 1)})
+		batch.ProductLinks = append(batch.ProductLinks, cazbling.ProductLink{TenantID: "acme", SKU: fmt.Sprintf("SKU-%04d", i), BlingID: int64(i + 1)})
 	}
-	b.ProductLinks = append(b.ProductLinks, cazbling.ProductLink{TenantID: "other", SKU: "SKU-0000", BlingID: 999})
-	if err := s.Apply(ctx, b); err != nil {
+	batch.ProductLinks = append(batch.ProductLinks, cazbling.ProductLink{TenantID: "other", SKU: "SKU-0000", BlingID: 999})
+	if err := s.Apply(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := s.CountProductLinks(ctx, "acme"); err != nil || got != n {
@@ -206,9 +208,9 @@ func TestProductLinksPagingAndLookup(t *testing.T) {
 	}
 }
 
-func TestOrderLinksByStateAndCounts(t *testing.T) {
+func testOrderLinksByStateAndCounts(t *testing.T, b Backend) {
 	ctx := context.Background()
-	s, clk := openTest(t)
+	s, clk := b.openTest(t)
 	addTenant(t, s, "acme")
 	now := clk.Now()
 	err := s.Apply(ctx, cazbling.Batch{OrderLinks: []cazbling.OrderLink{
@@ -231,11 +233,11 @@ func TestOrderLinksByStateAndCounts(t *testing.T) {
 	}
 }
 
-// Order links are found by order number, in chunks past SQLite's parameter limit,
+// Order links are found by order number, in chunks past a backend's parameter limit,
 // only the tenant's own.
-func TestOrderLinksByNumber(t *testing.T) {
+func testOrderLinksByNumber(t *testing.T, b Backend) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := b.openTest(t)
 	addTenant(t, s, "acme")
 	addTenant(t, s, "other")
 	var links []cazbling.OrderLink
@@ -262,5 +264,99 @@ func TestOrderLinksByNumber(t *testing.T) {
 	}
 	if got, err := s.OrderLinksByNumber(ctx, "acme", nil); err != nil || len(got) != 0 {
 		t.Errorf("no numbers: %v %v", got, err)
+	}
+}
+
+// testLeaseRaceHasOneWinner has several handles (as several hosts would) try to take
+// the same free lease at once: exactly one may win.
+func testLeaseRaceHasOneWinner(t *testing.T, b Backend) {
+	ctx := context.Background()
+	loc := b.New(t)
+	clk := newClock()
+	first := openAt(t, loc, TestKey(1), clk)
+	addTenant(t, first, "acme")
+	const handles = 6
+	stores := []store.Store{first}
+	for range handles - 1 {
+		stores = append(stores, openAt(t, loc, TestKey(1), clk))
+	}
+	for round := range 5 {
+		var (
+			wg    sync.WaitGroup
+			won   = make([]bool, handles)
+			errs  = make([]error, handles)
+			start = make(chan struct{})
+		)
+		for i, s := range stores {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				won[i], errs[i] = s.AcquireLease(ctx, "acme", cazbling.FlowOrders, fmt.Sprintf("host-%d", i), time.Minute)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		winners := 0
+		for i := range handles {
+			if errs[i] != nil {
+				t.Fatalf("round %d, handle %d: %v", round, i, errs[i])
+			}
+			if won[i] {
+				winners++
+			}
+		}
+		if winners != 1 {
+			t.Fatalf("round %d: %d handles took the lease, want 1", round, winners)
+		}
+		clk.Add(2 * time.Minute) // the winner's lease lapses: the next round races again
+	}
+}
+
+// The lease's generation is its fencing number: the same while its holder renews, one
+// more on every change of holder (a takeover after expiry, or after a release), and a
+// holder whose lease was taken cannot get it back by renewing.
+func testLeaseGenerationFences(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s, clk := b.openTest(t)
+	advance := clk.Add
+	if err := s.UpsertTenant(ctx, cazbling.Tenant{ID: "acme"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	take := func(holder string) (int64, bool) {
+		t.Helper()
+		g, ok, err := s.LeaseGeneration(ctx, "acme", cazbling.FlowOrders, holder, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g, ok
+	}
+	g1, ok := take("host-a")
+	if !ok || g1 != 1 {
+		t.Fatalf("first take: %d %v", g1, ok)
+	}
+	advance(30 * time.Second)
+	if g, ok := take("host-a"); !ok || g != g1 {
+		t.Fatalf("renewal: generation %d (%v), want %d", g, ok, g1)
+	}
+	advance(2 * time.Minute) // host-a stalls; its lease lapses
+	g2, ok := take("host-b")
+	if !ok || g2 != g1+1 {
+		t.Fatalf("takeover: generation %d (%v), want %d", g2, ok, g1+1)
+	}
+	if _, ok := take("host-a"); ok {
+		t.Fatal("the stalled holder renewed a lease another host took over")
+	}
+	if err := s.ReleaseLease(ctx, "acme", cazbling.FlowOrders, "host-a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := take("host-c"); ok {
+		t.Fatal("a release by the old holder freed the new holder's lease")
+	}
+	if err := s.ReleaseLease(ctx, "acme", cazbling.FlowOrders, "host-b"); err != nil {
+		t.Fatal(err)
+	}
+	if g3, ok := take("host-c"); !ok || g3 != g2+1 {
+		t.Fatalf("take after release: generation %d (%v), want %d", g3, ok, g2+1)
 	}
 }

@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"context"
@@ -11,9 +11,10 @@ import (
 // A learned limit round-trips, is replaced by a newer one, survives changes to the
 // tenant that leave its CaZco key alone, and is forgotten when the key or the store's
 // URL changes (the allowance belongs to the key) or the tenant goes.
-func TestAPILimitsBelongToTheKey(t *testing.T) {
+func testAPILimitsBelongToTheKey(t *testing.T, b Backend) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	loc := b.New(t)
+	s := openAt(t, loc, TestKey(1), newClock())
 	tn := cazbling.Tenant{ID: "acme", BlingURL: "https://bling.test", CazcoURL: "https://cazco.test", CazcoAPIKey: "czk-1"}
 	if err := s.UpsertTenant(ctx, tn, nil); err != nil {
 		t.Fatal(err)
@@ -67,11 +68,8 @@ func TestAPILimitsBelongToTheKey(t *testing.T) {
 	gone("a new CaZco URL")
 
 	_ = s.SetAPILimit(ctx, "acme", "cazco", cazbling.RateLimit{N: 600, Window: time.Minute})
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM tenants WHERE id = 'acme'`); err != nil {
-		t.Fatal(err)
-	}
-	var rows int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM api_limits`).Scan(&rows); err != nil || rows != 0 {
-		t.Fatalf("%d limit rows after the tenant went (%v), want 0", rows, err)
+	loc.Exec(t, `DELETE FROM tenants WHERE id = 'acme'`)
+	if rows := loc.Count(t, `SELECT count(*) FROM api_limits`); rows != 0 {
+		t.Fatalf("%d limit rows after the tenant went, want 0", rows)
 	}
 }

@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"github.com/cazbling/cazbling/pkg/cazbling"
 )
 
-func TestLogsFilters(t *testing.T) {
+func testLogsFilters(t *testing.T, b Backend) {
 	ctx := context.Background()
-	s, clk := openTest(t)
+	s, clk := b.openTest(t)
 	addTenant(t, s, "acme")
 	addTenant(t, s, "bolt")
 	base := clk.Now()
@@ -71,9 +71,9 @@ func TestLogsFilters(t *testing.T) {
 	}
 }
 
-func TestRunsAndSummaries(t *testing.T) {
+func testRunsAndSummaries(t *testing.T, b Backend) {
 	ctx := context.Background()
-	s, clk := openTest(t)
+	s, clk := b.openTest(t)
 	addTenant(t, s, "acme")
 	addTenant(t, s, "bolt")
 	start := func(tenant, flow string) int64 {
@@ -162,9 +162,9 @@ func TestRunsAndSummaries(t *testing.T) {
 	}
 }
 
-func TestPruneLogsKeepsFailingItems(t *testing.T) {
+func testPruneLogsKeepsFailingItems(t *testing.T, b Backend) {
 	ctx := context.Background()
-	s, clk := openTest(t)
+	s, clk := b.openTest(t)
 	addTenant(t, s, "acme")
 	addTenant(t, s, "bolt")
 	old := clk.Now().Add(-48 * time.Hour)

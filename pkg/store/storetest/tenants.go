@@ -1,20 +1,20 @@
-package sqlite
+package storetest
 
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store"
 )
 
-func TestTenantUpsertKeepsCreatedAtAndNeverDuplicates(t *testing.T) {
+func testTenantUpsertKeepsCreatedAtAndNeverDuplicates(t *testing.T, b Backend) {
 	ctx := context.Background()
-	s, clk := openTest(t)
+	s, clk := b.openTest(t)
 	created := clk.Now()
 	in := cazbling.Tenant{
 		ID: "acme", BlingURL: "https://bling.test", BlingClientID: "cid", BlingClientSecret: "s1",
@@ -69,9 +69,9 @@ func TestTenantUpsertKeepsCreatedAtAndNeverDuplicates(t *testing.T) {
 	}
 }
 
-func TestUnknownTenantIsNotFound(t *testing.T) {
+func testUnknownTenantIsNotFound(t *testing.T, b Backend) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := b.openTest(t)
 	checks := map[string]error{}
 	_, checks["Tenant"] = s.Tenant(ctx, "ghost")
 	_, checks["Token"] = s.Token(ctx, "ghost")
@@ -84,9 +84,9 @@ func TestUnknownTenantIsNotFound(t *testing.T) {
 	}
 }
 
-func TestUpdateTokenErrorSavesNothing(t *testing.T) {
+func testUpdateTokenErrorSavesNothing(t *testing.T, b Backend) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := b.openTest(t)
 	addTenant(t, s, "acme")
 	boom := errors.New("invalid_grant")
 	_, err := s.UpdateToken(ctx, "acme", func(c cazbling.Token) (cazbling.Token, error) {
@@ -100,21 +100,21 @@ func TestUpdateTokenErrorSavesNothing(t *testing.T) {
 	}
 }
 
-// TestUpdateTokenSerializesAcrossHandles runs refreshes through separate Stores on one
-// file (separate connections lock as separate processes do): the refresh must happen
+// testUpdateTokenSerializesAcrossHandles runs refreshes through separate Stores on one
+// store (separate connections lock as separate processes do): the refresh must happen
 // once, and everyone must end with the new pair.
-func TestUpdateTokenSerializesAcrossHandles(t *testing.T) {
+func testUpdateTokenSerializesAcrossHandles(t *testing.T, b Backend) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "store.db")
-	first := openAt(t, path, testKey(1), nil)
+	loc := b.New(t)
+	first := openAt(t, loc, TestKey(1), nil)
 	err := first.UpsertTenant(ctx, cazbling.Tenant{ID: "acme"}, &cazbling.Token{AccessToken: "access-old", RefreshToken: "refresh-old"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	const workers = 4
-	stores := []*Store{first}
+	stores := []store.Store{first}
 	for range workers - 1 {
-		stores = append(stores, openAt(t, path, testKey(1), nil))
+		stores = append(stores, openAt(t, loc, TestKey(1), nil))
 	}
 	var (
 		mu        sync.Mutex
