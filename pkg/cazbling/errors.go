@@ -14,6 +14,10 @@ var ErrNotFound = errors.New("not found")
 // batch stock endpoint (a 404 on PUT /stock).
 var ErrBatchUnsupported = errors.New("batch stock endpoint not offered")
 
+// ErrLeaseLost is returned by the store for a fenced batch whose lease another
+// process holds now: nothing of the batch was written.
+var ErrLeaseLost = errors.New("the lease is held by another process now")
+
 // ErrWrongKey is returned by the store when a secret cannot be decrypted with the
 // configured key.
 var ErrWrongKey = errors.New("secrets cannot be decrypted with this key")

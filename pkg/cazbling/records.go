@@ -217,6 +217,17 @@ type Batch struct {
 	Cursors     []Cursor
 	// Lifecycles are written whole (created or replaced), by tenant and CaZco id.
 	Lifecycles []OrderLifecycle
+	// Fence, when set, makes the batch conditional on the lease: it is written only if
+	// Fence.Holder still holds (Fence.TenantID, Fence.Flow), in the same transaction,
+	// and otherwise nothing of it is, with an error wrapping ErrLeaseLost. A run whose
+	// lease lapsed while it stalled (and another process took it) cannot write over
+	// the new holder's records.
+	Fence *Fence
+}
+
+// Fence names the lease a batch is written under.
+type Fence struct {
+	TenantID, Flow, Holder string
 }
 
 // Empty reports whether b writes nothing.

@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,5 +121,39 @@ func TestFullWalkResumeFindsAProductThatChangedClass(t *testing.T) {
 		if !skus[sku] {
 			t.Errorf("%s is not in CaZco after the resumed walk (CaZco has %v)", sku, skus)
 		}
+	}
+}
+
+// A run whose lease another process took while it stalled (the lease lapsed) records
+// nothing more: its next batch is refused by the store, and the run ends in error
+// saying so. The new holder's work is not written over.
+func TestRunThatLostItsLeaseWritesNothingMore(t *testing.T) {
+	e := newProductsEnv(t)
+	e.catalogue(30, "2")
+	e.erp.fail = func(method string, n int) error {
+		if method == "Product" && n == 5 {
+			// The run stalls past its lease; another process takes it.
+			e.clock.Advance(10 * time.Minute)
+			if ok, err := e.store.AcquireLease(context.Background(), e.tenant.ID, cazbling.FlowProducts, "other-host", time.Hour); err != nil || !ok {
+				t.Errorf("the other process could not take the lapsed lease: %v %v", ok, err)
+			}
+		}
+		return nil
+	}
+	res := e.sync(Options{})
+	if res.Status != cazbling.StatusError || !strings.Contains(res.Message, "held by another process") {
+		t.Fatalf("run %+v, want an error saying the lease is held by another process", res)
+	}
+	rows := e.productRows(res.RunID)
+	written := 0
+	for _, rs := range rows {
+		written += len(rs)
+	}
+	if written >= 5 {
+		t.Errorf("%d product rows written by the run, want fewer than the 5 products read before the lease was lost", written)
+	}
+	links, err := e.store.CountProductLinks(context.Background(), e.tenant.ID)
+	if err != nil || links >= 5 {
+		t.Errorf("%d links recorded (%v), want fewer than 5", links, err)
 	}
 }

@@ -133,6 +133,10 @@ func (j *Job) Commit(ctx context.Context, b cazbling.Batch) error {
 	if b.Empty() {
 		return nil
 	}
+	if !j.Opts.DryRun && j.deps.Holder != "" {
+		// Written only while this run holds its lease (dry runs take none).
+		b.Fence = &cazbling.Fence{TenantID: j.Tenant.ID, Flow: j.Flow, Holder: j.deps.Holder}
+	}
 	// What was done must be recorded even when the run is being interrupted.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()

@@ -21,6 +21,17 @@ func (s *Store) Apply(ctx context.Context, b cazbling.Batch) error {
 	}
 	now := toNanos(s.now())
 	return s.inTx(ctx, "save batch", func(tx pgx.Tx) error {
+		if f := b.Fence; f != nil {
+			// FOR SHARE: no other host can take the lease until this transaction ends.
+			var holder string
+			err := tx.QueryRow(ctx, `SELECT holder FROM leases WHERE tenant_id = $1 AND flow = $2 FOR SHARE`, f.TenantID, f.Flow).Scan(&holder)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			if holder != f.Holder {
+				return fmt.Errorf("the %s lease of tenant %q: %w; nothing of this batch was written (the other process does this work)", f.Flow, f.TenantID, cazbling.ErrLeaseLost)
+			}
+		}
 		if err := applyProductLinks(ctx, tx, b.ProductLinks, now); err != nil {
 			return fmt.Errorf("product links: %w", err)
 		}

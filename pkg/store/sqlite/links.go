@@ -24,6 +24,17 @@ func (s *Store) Apply(ctx context.Context, b cazbling.Batch) error {
 	}
 	now := toNanos(s.now())
 	return s.inTx(ctx, "save batch", func(tx *sql.Tx) error {
+		if f := b.Fence; f != nil {
+			// The transaction is IMMEDIATE: no lease changes hands until it ends.
+			var holder string
+			err := tx.QueryRowContext(ctx, `SELECT holder FROM leases WHERE tenant_id = ? AND flow = ?`, f.TenantID, f.Flow).Scan(&holder)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if holder != f.Holder {
+				return fmt.Errorf("the %s lease of tenant %q: %w; nothing of this batch was written (the other process does this work)", f.Flow, f.TenantID, cazbling.ErrLeaseLost)
+			}
+		}
 		if err := applyProductLinks(ctx, tx, b.ProductLinks, now); err != nil {
 			return fmt.Errorf("product links: %w", err)
 		}

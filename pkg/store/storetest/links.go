@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -358,5 +359,71 @@ func testLeaseGenerationFences(t *testing.T, b Backend) {
 	}
 	if g3, ok := take("host-c"); !ok || g3 != g2+1 {
 		t.Fatalf("take after release: generation %d (%v), want %d", g3, ok, g2+1)
+	}
+}
+
+// A fenced batch is written only while its holder holds the lease: not by a holder
+// whose lease lapsed and was taken, not after a release, not without a lease; and then
+// nothing of it is written.
+func testFencedBatches(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s, clk := b.openTest(t)
+	addTenant(t, s, "acme")
+	fenced := func(holder, value string) cazbling.Batch {
+		return cazbling.Batch{
+			Cursors: []cazbling.Cursor{{TenantID: "acme", Stream: cazbling.StreamProductsChanged, Value: value}},
+			Logs: []cazbling.LogEntry{{Time: clk.Now(), TenantID: "acme", Flow: cazbling.FlowStock, Entity: cazbling.EntityProduct,
+				Key: "SKU-" + value, Action: cazbling.ActionUpdated, Status: cazbling.StatusOK, Message: "by " + holder}},
+			Fence: &cazbling.Fence{TenantID: "acme", Flow: cazbling.FlowStock, Holder: holder},
+		}
+	}
+	cursor := func() string {
+		t.Helper()
+		v, _, err := s.Cursor(ctx, "acme", cazbling.StreamProductsChanged)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	lost := func(err error, what string) {
+		t.Helper()
+		if !errors.Is(err, cazbling.ErrLeaseLost) {
+			t.Fatalf("%s: error %v, want ErrLeaseLost", what, err)
+		}
+	}
+	lost(s.Apply(ctx, fenced("a", "1")), "no lease taken")
+	if ok, err := s.AcquireLease(ctx, "acme", cazbling.FlowStock, "a", time.Minute); err != nil || !ok {
+		t.Fatalf("a takes the lease: %v %v", ok, err)
+	}
+	if err := s.Apply(ctx, fenced("a", "2")); err != nil || cursor() != "2" {
+		t.Fatalf("the holder's batch: %v, cursor %q", err, cursor())
+	}
+	lost(s.Apply(ctx, fenced("b", "3")), "a batch of another holder")
+	clk.Add(2 * time.Minute) // a stalls; its lease lapses, b takes it
+	if ok, err := s.AcquireLease(ctx, "acme", cazbling.FlowStock, "b", time.Minute); err != nil || !ok {
+		t.Fatalf("b takes the lapsed lease: %v %v", ok, err)
+	}
+	lost(s.Apply(ctx, fenced("a", "4")), "the stalled holder after the takeover")
+	if err := s.Apply(ctx, fenced("b", "5")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReleaseLease(ctx, "acme", cazbling.FlowStock, "b"); err != nil {
+		t.Fatal(err)
+	}
+	lost(s.Apply(ctx, fenced("b", "6")), "after the release")
+	if got := cursor(); got != "5" {
+		t.Fatalf("cursor %q, want the last fenced batch that held its lease (5)", got)
+	}
+	rows, err := s.Logs(ctx, cazbling.LogFilter{TenantID: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Key == "SKU-1" || r.Key == "SKU-3" || r.Key == "SKU-4" || r.Key == "SKU-6" {
+			t.Errorf("a refused batch wrote its log row %+v", r)
+		}
+	}
+	if len(rows) != 2 {
+		t.Errorf("%d log rows, want the 2 of the batches that held their lease", len(rows))
 	}
 }

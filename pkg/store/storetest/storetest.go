@@ -54,6 +54,7 @@ func Run(t *testing.T, b Backend) {
 		{"SecretBoundToRow", testSecretBoundToRow},
 		{"Leases", testLeases},
 		{"LeaseRaceHasOneWinner", testLeaseRaceHasOneWinner},
+		{"FencedBatches", testFencedBatches},
 		{"LeaseGenerationFences", testLeaseGenerationFences},
 		{"ApplyWritesEverythingOrNothing", testApplyWritesEverythingOrNothing},
 		{"ProductLinksPagingAndLookup", testProductLinksPagingAndLookup},
