@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cazbling/cazbling/pkg/bling"
@@ -119,6 +120,47 @@ func (c *clients) accountWindow(tenantID string) *httpx.Window {
 	return w
 }
 
+// accountSlot is the pace of a tenant's Bling account that every host working the
+// store shares, when the store keeps paces (store.SharedPaces); nil otherwise, or
+// when pacing is off. It is asked after the host's own account window admits a
+// request, so it costs a round trip to the store only for requests about to leave.
+func (c *clients) accountSlot(tenantID string) httpx.Slot {
+	paces := store.SharedPaces(c.store)
+	if paces == nil || c.app.BlingRate <= 0 {
+		return nil
+	}
+	every := time.Duration(float64(time.Second) / c.app.BlingRate)
+	// The guard of httpx.Window: a request slowed on its way is not counted at the
+	// server with the next one.
+	every += every / 100
+	return &storeSlot{paces: paces, key: "bling-account:" + tenantID, every: every,
+		logger: c.app.Logger.With("tenant", tenantID, "api", "bling")}
+}
+
+// storeSlot is an httpx.Slot kept in the store. When the store cannot be asked, the
+// request goes (the host's own account window still paces it) and the first failure
+// of the client says so; the run's other store work will meet the same fault.
+type storeSlot struct {
+	paces  store.Paces
+	key    string
+	every  time.Duration
+	logger *slog.Logger
+	warned atomic.Bool
+}
+
+func (s *storeSlot) Take(ctx context.Context) time.Duration {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	wait, err := s.paces.TakePace(ctx, s.key, s.every)
+	if err != nil {
+		if s.warned.CompareAndSwap(false, true) {
+			s.logger.Warn("the Bling account's pace shared by every host cannot be read from the store; this host paces the account alone until it can", "err", err)
+		}
+		return 0
+	}
+	return wait
+}
+
 func (c *clients) blingOptions(t cazbling.Tenant, tokens bling.TokenStore) bling.Options {
 	return bling.Options{
 		BaseURL:         t.BlingURL,
@@ -127,6 +169,7 @@ func (c *clients) blingOptions(t cazbling.Tenant, tokens bling.TokenStore) bling
 		Tokens:          tokens,
 		HTTP:            c.http,
 		AccountWindow:   c.accountWindow(t.ID),
+		AccountSlot:     c.accountSlot(t.ID),
 		AccountLimiter:  httpx.PerSecond(0), // unlimited: AccountWindow paces
 		IPWindow:        c.blingIP,
 		TokenWindow:     c.blingToken,

@@ -66,6 +66,9 @@ type Options struct {
 	// AccountWindow, if set, paces this account's calls too: a window of one request
 	// per interval, which may be shared with other processes (httpx.NewSharedWindow).
 	AccountWindow *httpx.Window
+	// AccountSlot, if set, is the account's pace kept where every host working the
+	// account shares it (a PostgreSQL store): asked after the windows allow a request.
+	AccountSlot httpx.Slot
 	// IPWindow is the process-wide per-IP limit shared by all clients (Bling blocks an
 	// IP for 600 requests in 10 s); nil is none.
 	IPWindow *httpx.Window
@@ -150,7 +153,7 @@ func New(o Options) (*Client, error) {
 		// One gate: a request leaves when both the IP's window and the account's
 		// pace allow it at once, so waiting for one never bunches the requests the
 		// other counts. The IP window first, as in every gate that shares it.
-		Limiters:        []httpx.Limiter{&httpx.Gate{Windows: []*httpx.Window{o.IPWindow, o.AccountWindow}, Pacers: []*rate.Limiter{o.AccountLimiter}}},
+		Limiters:        []httpx.Limiter{&httpx.Gate{Windows: []*httpx.Window{o.IPWindow, o.AccountWindow}, Pacers: []*rate.Limiter{o.AccountLimiter}, Slots: []httpx.Slot{o.AccountSlot}}},
 		MaxAttempts:     o.MaxAttempts,
 		InitialInterval: o.InitialInterval,
 		MaxInterval:     o.MaxInterval,

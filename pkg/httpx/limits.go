@@ -145,10 +145,14 @@ func (w *Window) recordLocked(now time.Time) {
 // bunched with its account's previous request.
 //
 // Windows shared by several gates must be listed in the same order in each (they
-// are locked in that order). Nil windows and pacers are skipped.
+// are locked in that order). Nil windows, pacers and slots are skipped.
 type Gate struct {
 	Windows []*Window
 	Pacers  []*rate.Limiter // token buckets: each must hold a whole token
+	// Slots are paces kept outside this process (one that every host shares), asked
+	// last, when every window and pacer here allows the request: a request another
+	// host took the slot from waits without charging anything here.
+	Slots []Slot
 	// Now and Sleep default to the wall clock; tests replace them.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -160,7 +164,7 @@ func (g *Gate) Wait(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		d, queuedOn, err := g.try()
+		d, queuedOn, err := g.try(ctx)
 		if err != nil || d == 0 {
 			return err
 		}
@@ -180,7 +184,7 @@ func (g *Gate) Wait(ctx context.Context) error {
 // the sleep is for a window's slot, the request is counted as queued on that window
 // until it wakes. The clock is read under the windows' locks, so that each window
 // records its admissions in order.
-func (g *Gate) try() (time.Duration, *Window, error) {
+func (g *Gate) try(ctx context.Context) (time.Duration, *Window, error) {
 	for _, w := range g.Windows {
 		if w != nil {
 			w.lock()
@@ -238,12 +242,33 @@ func (g *Gate) try() (time.Duration, *Window, error) {
 		}
 		taken = append(taken, r)
 	}
+	// Asked under the windows' locks, so that what they record is what the slots
+	// admitted: a round trip to the slot's keeper per admission.
+	for _, s := range g.Slots {
+		if s == nil {
+			continue
+		}
+		if d := s.Take(ctx); d > 0 {
+			for _, t := range taken {
+				t.CancelAt(now)
+			}
+			return max(d, time.Millisecond), nil, nil
+		}
+	}
 	for _, w := range g.Windows {
 		if w != nil {
 			w.recordLocked(now)
 		}
 	}
 	return 0, nil, nil
+}
+
+// A Slot is a pace that every process on every host shares, kept where they all
+// reach it (cazbling: a PostgreSQL store): Take admits one request now and returns 0,
+// or returns how long until the next request may try. A slot that cannot be reached
+// admits: the caller's own windows still pace this host, and Take says so itself.
+type Slot interface {
+	Take(ctx context.Context) time.Duration
 }
 
 func (g *Gate) now() time.Time {

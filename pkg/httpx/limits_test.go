@@ -104,6 +104,43 @@ func TestGateRefusesAClosedPacer(t *testing.T) {
 	}
 }
 
+// hostSlot is a Slot kept elsewhere, by the test's clock: one admission every
+// `every`, the next free at free (another host may have taken the slot before).
+type hostSlot struct {
+	clock *fakeClock
+	every time.Duration
+	free  time.Time
+	asked int
+}
+
+func (s *hostSlot) Take(context.Context) time.Duration {
+	s.asked++
+	if now := s.clock.now(); now.Before(s.free) {
+		return s.free.Sub(now)
+	}
+	s.free = s.clock.now().Add(s.every)
+	return 0
+}
+
+// TestGateWaitsForItsSlotWithoutChargingItsWindows: a request that finds the shared
+// slot taken (by another host, until 300 ms) waits for it, and the window of this
+// host counts it only when it leaves: had the refused try been charged, the window (2
+// per second) would hold the second request until 1010 ms.
+func TestGateWaitsForItsSlotWithoutChargingItsWindows(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	slot := &hostSlot{clock: clock, every: 500 * time.Millisecond, free: clock.t.Add(300 * time.Millisecond)}
+	g := &Gate{Windows: []*Window{NewWindow(2, time.Second)}, Slots: []Slot{nil, slot}, Now: clock.now, Sleep: clock.sleep}
+	got := admitTimes(t, g, clock, 4)
+	want := []time.Duration{300 * time.Millisecond, 800 * time.Millisecond, 1310 * time.Millisecond, 1810 * time.Millisecond}
+	if !slices.Equal(got, want) {
+		t.Errorf("admitted at %v, want %v", got, want)
+	}
+	// The slot is not asked while a window here is full: its keeper is a round trip.
+	if slot.asked != 6 {
+		t.Errorf("slot asked %d times for 4 requests, want 6 (two refusals)", slot.asked)
+	}
+}
+
 func TestGateStopsWithItsContext(t *testing.T) {
 	w := NewWindow(1, time.Hour)
 	g := &Gate{Windows: []*Window{w}}

@@ -78,7 +78,7 @@ func TestSharedWindowFileContents(t *testing.T) {
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	admit := func(w *Window) bool { // one try at now; true if admitted
 		g := &Gate{Windows: []*Window{w}, Now: func() time.Time { return now }}
-		d, queued, err := g.try()
+		d, queued, err := g.try(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}

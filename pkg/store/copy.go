@@ -20,15 +20,16 @@ import (
 
 // copyTables are the tables CopyToPostgres moves, in an order that keeps foreign keys
 // satisfied. meta (the key check, which the target writes for itself), leases (live
-// locks of running processes, which a new store starts without) and schema_version
-// are not copied. A table of the target that is in neither list stops the copy: a
+// locks of running processes, which a new store starts without), api_paces (the
+// hosts' shared Bling paces, which SQLite does not keep: the target starts them) and
+// schema_version are not copied. A table of the target that is in neither list stops the copy: a
 // migration added it, and this list must say what to do with it.
 var copyTables = []string{
 	"tenants", "cursors", "product_links", "order_links", "order_lifecycle", "runs", "log_rows",
 	"api_limits", "panel_invites", "panel_sessions", "panel_oauth_states", "panel_used_jti",
 }
 
-var notCopied = []string{"meta", "leases", "schema_version"}
+var notCopied = []string{"meta", "leases", "api_paces", "schema_version"}
 
 // TableCount is the rows of one table in the source and, after the copy, the target.
 type TableCount struct {

@@ -83,8 +83,9 @@ func NotWritable(err error) bool {
 // store db share on this host: beside a SQLite file (<db>.limits), or for a PostgreSQL
 // store a folder of this user's state ($XDG_STATE_HOME/cazbling/limits/<hash of the
 // database's address>, without its password). Processes on other hosts do not share
-// it: each host paces its own requests (issue 18: the per-account pace shared across
-// hosts is the next step).
+// it: the per-IP and token windows are each host's own, as Bling counts them; the
+// per-account pace of a PostgreSQL store is also kept in the store (SharedPaces), for
+// every host.
 func LimitsDir(db string, getenv func(string) string) string {
 	if !IsPostgres(db) {
 		return db + ".limits"

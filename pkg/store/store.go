@@ -42,3 +42,20 @@ type Store interface {
 	// Ping checks that the store answers a query.
 	Ping(ctx context.Context) error
 }
+
+// Paces are request paces kept in a store that several hosts share, so that every
+// process on every host paces one account together (Bling counts an account's
+// requests wherever they come from). TakePace admits one request of the pace key,
+// whose requests are spaced every apart: 0 when it may leave now, else how long until
+// it may try again.
+type Paces interface {
+	TakePace(ctx context.Context, key string, every time.Duration) (wait time.Duration, err error)
+}
+
+// SharedPaces returns the paces of st when it keeps them (PostgreSQL), else nil: the
+// processes of a SQLite store share one host, and the files beside it
+// (LimitsDir) pace them.
+func SharedPaces(st any) Paces {
+	p, _ := st.(Paces)
+	return p
+}
