@@ -212,7 +212,7 @@ func (c *panelConnector) ConnectBling(ctx context.Context, tenantID, code string
 func (c *panelConnector) InitialSync(ctx context.Context, tenantID string, progress func(done, total int)) error {
 	deps := flow.Deps{
 		Store: c.store, ERP: c.cl.ERP, Market: c.cl.Market, Now: c.app.Now,
-		Logger: c.app.Logger, Holder: holderID(), LeaseTTL: c.app.LeaseTTL,
+		Logger: c.app.Logger, Holder: c.app.holderID(), LeaseTTL: c.app.LeaseTTL,
 		Release:  c.cl.release,
 		Progress: func(_, _ string, done, total int) { progress(done, total) },
 	}

@@ -352,9 +352,13 @@ func defaultDBPath(getenv func(string) string) string {
 	return filepath.Join(home, ".local", "share", "cazbling", "cazbling.db")
 }
 
-// holderID names this process in leases.
-func holderID() string {
-	host, _ := os.Hostname()
+// holderID names this process in leases: CAZBLING_HOST (for hosts that share a host
+// name, as containers may) or the host name, the pid and a random suffix.
+func (app *App) holderID() string {
+	host := app.IO.Getenv("CAZBLING_HOST")
+	if host == "" {
+		host, _ = os.Hostname()
+	}
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b))

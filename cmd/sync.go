@@ -109,7 +109,7 @@ func (app *App) runFlow(ctx context.Context, command, flowName string, opts flow
 	cl := app.clients(store)
 	deps := flow.Deps{
 		Store: store, ERP: cl.ERP, Market: cl.Market, Now: app.Now,
-		Logger: app.Logger, Holder: holderID(), LeaseTTL: app.LeaseTTL,
+		Logger: app.Logger, Holder: app.holderID(), LeaseTTL: app.LeaseTTL,
 		Release: cl.release,
 	}
 	if app.IO.StderrTerminal && !app.Quiet {

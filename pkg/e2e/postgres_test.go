@@ -204,7 +204,8 @@ func pgOverlappingRuns(t *testing.T, dsn string) []string {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT x.tenant_id || '/' || x.flow || ': runs ' || x.id || ' and ' || y.id
+	rows, err := conn.Query(ctx, `SELECT x.tenant_id || '/' || x.flow || ': runs ' || x.id || ' and ' || y.id || ', for '
+			|| (least(x.finished_at, y.finished_at) - greatest(x.started_at, y.started_at)) / 1000 || ' µs'
 		FROM runs x JOIN runs y ON x.tenant_id = y.tenant_id AND x.flow = y.flow AND x.id < y.id
 		WHERE x.finished_at > 0 AND y.finished_at > 0
 			AND x.started_at < y.finished_at AND y.started_at < x.finished_at`)

@@ -296,6 +296,11 @@ func runTenant(ctx context.Context, d *Deps, flow string, opts Options, t cazbli
 			defer cancel()
 			_ = d.Store.ReleaseLease(rctx, t.ID, flow, d.Holder)
 		}()
+		// The run starts once it holds the lease: its recorded span then never
+		// overlaps that of the run it took the lease from (the store finishes a run
+		// before its lease is released).
+		start = d.now()
+		res.Started = start
 	}
 
 	runID, err := d.Store.StartRun(ctx, cazbling.Run{TenantID: t.ID, Flow: flow, StartedAt: start, Status: "running"})
