@@ -80,7 +80,7 @@ func newClients(app *App, st cazbling.Store) *clients {
 	// Bling blocks an IP for 600 requests in 10 s; stay well under it ...
 	c.blingIP = c.window("bling-ip", int(app.BlingIPRate*blingIPSpan.Seconds()), blingIPSpan)
 	// ... and for 20 token calls a minute.
-	c.blingToken = c.window("bling-token", 18, time.Minute)
+	c.blingToken = c.window("bling-token", app.BlingTokenRPM, time.Minute)
 	return c
 }
 

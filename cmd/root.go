@@ -84,13 +84,14 @@ type App struct {
 
 	// Tuning knobs, from the environment (README: "Tuning"); the defaults are the real
 	// APIs' limits.
-	BlingRate   float64       // requests/s per Bling account
-	BlingIPRate float64       // requests/s to Bling for the whole process, counted over any 10 s
-	CazcoRPM    int           // requests/min per CaZco key
-	RetryBase   time.Duration // first backoff interval
-	Overlap     time.Duration
-	Margin      time.Duration
-	LeaseTTL    time.Duration // how long a killed run's lease blocks the next run
+	BlingRate     float64       // requests/s per Bling account
+	BlingIPRate   float64       // requests/s to Bling for the whole process, counted over any 10 s
+	BlingTokenRPM int           // Bling token calls a minute from this host (Bling refuses over 20)
+	CazcoRPM      int           // requests/min per CaZco key
+	RetryBase     time.Duration // first backoff interval
+	Overlap       time.Duration
+	Margin        time.Duration
+	LeaseTTL      time.Duration // how long a killed run's lease blocks the next run
 
 	Logger *slog.Logger
 	store  store.Store
@@ -228,7 +229,7 @@ func (app *App) setup(cmd *cobra.Command) error {
 
 // tuning reads the knobs that tests, benchmarks and unusual accounts set.
 func (app *App) tuning(env func(string) string) error {
-	app.BlingRate, app.BlingIPRate, app.CazcoRPM = 2.8, 50, 60
+	app.BlingRate, app.BlingIPRate, app.CazcoRPM, app.BlingTokenRPM = 2.8, 50, 60, 18
 	app.RetryBase, app.Overlap, app.Margin = 0, flow.DefaultOverlap, flow.DefaultMargin
 	for _, k := range []struct {
 		key string
@@ -237,6 +238,7 @@ func (app *App) tuning(env func(string) string) error {
 		{"CAZBLING_BLING_RATE", floatSetter(&app.BlingRate)},
 		{"CAZBLING_BLING_IP_RATE", floatSetter(&app.BlingIPRate)},
 		{"CAZBLING_CAZCO_RPM", func(v string) (err error) { app.CazcoRPM, err = strconv.Atoi(v); return }},
+		{"CAZBLING_BLING_TOKEN_RPM", func(v string) (err error) { app.BlingTokenRPM, err = strconv.Atoi(v); return }},
 		{"CAZBLING_RETRY_BASE", durationSetter(&app.RetryBase)},
 		{"CAZBLING_OVERLAP", durationSetter(&app.Overlap)},
 		{"CAZBLING_MARGIN", durationSetter(&app.Margin)},

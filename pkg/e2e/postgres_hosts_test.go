@@ -19,16 +19,19 @@ var hostsCrontab = [][]string{{"sync-products"}, {"sync-stock"}, {"sync-orders"}
 // rate-limit folders) run the same crontab-like loop against one PostgreSQL store of
 // 30 tenants, every token expired at the first tick, while the sellers' catalogues change
 // and orders arrive between ticks. Host A is killed with SIGKILL mid-run once. In the
-// end every tenant is active and converged (each product right in CaZco, nothing left
+// end every token was refreshed once, every tenant is active and converged (each product right in CaZco, nothing left
 // for retry), every order is in Bling once, Bling saw no invalid_grant, and no tenant's
 // flow was worked by both hosts at once (the lease's unit: one tenant's different
 // flows may run at once, on one host or two, and share the account's pace).
 func TestE2EPostgresTwoHostsCrontab(t *testing.T) {
 	const tenants, catalogue, ticks, ordersPerTick = 30, 6, 4, 2
 	clock := &sandboxClock{}
+	// Token calls unlimited on both sides: at Bling's 20 a minute, 30 activations and
+	// 30 refreshes alone would take three minutes.
 	a := newRelEnv(t, relConfig{sandbox: func(o *sandbox.Options) { o.Now = clock.now }})
+	a.sb.Bling.SetTokenCallsPerMinute(-1)
 	dsn := pgEnv(t, a)
-	a.vars = setVar(a.vars, "CAZBLING_HOST", "host-a")
+	a.vars = setVars(a.vars, "CAZBLING_HOST=host-a", "CAZBLING_BLING_TOKEN_RPM=0")
 	b := *a
 	b.vars = setVar(setVar(a.vars, "HOME", t.TempDir()), "CAZBLING_HOST", "host-b")
 
@@ -111,6 +114,9 @@ func TestE2EPostgresTwoHostsCrontab(t *testing.T) {
 	}
 
 	st := a.sb.Counters().Bling
+	if st.TokenCalls != tenants {
+		t.Errorf("Bling saw %d token calls; want %d, one refresh per tenant whichever host made it", st.TokenCalls, tenants)
+	}
 	if st.InvalidGrant != 0 {
 		t.Errorf("Bling refused %d refresh tokens with invalid_grant: two hosts refreshed one tenant's token", st.InvalidGrant)
 	}
