@@ -90,6 +90,9 @@ func newRelEnv(t *testing.T, cfg relConfig) *env {
 	for k, v := range vars {
 		e.vars = append(e.vars, k+"="+v)
 	}
+	if onPostgres() && vars["CAZBLING_DB"] == filepath.Join(dir, "store", "cazbling.db") {
+		pgEnv(t, e)
+	}
 	return e
 }
 
