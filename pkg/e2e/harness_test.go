@@ -107,7 +107,7 @@ func newEnv(t *testing.T, opts ...func(*sandbox.Options)) *env {
 	t.Cleanup(func() { _ = sb.Close() })
 	dir := t.TempDir()
 	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
-	return &env{t: t, sb: sb, base: base, dir: dir, back: back, vars: []string{
+	e := &env{t: t, sb: sb, base: base, dir: dir, back: back, vars: []string{
 		"CAZBLING_DB=" + filepath.Join(dir, "store", "cazbling.db"),
 		"CAZBLING_KEY=" + key,
 		"CAZBLING_BLING_RATE=0", // unlimited: the sandbox is not limiting either
@@ -119,6 +119,10 @@ func newEnv(t *testing.T, opts ...func(*sandbox.Options)) *env {
 		"HOME=" + dir,
 		"PATH=" + os.Getenv("PATH"),
 	}}
+	if onPostgres() {
+		pgEnv(t, e)
+	}
+	return e
 }
 
 // addTenant creates a Bling account and a CaZco store for id.

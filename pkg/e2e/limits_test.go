@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -34,13 +33,10 @@ func assumedEnv(t *testing.T, n int, window time.Duration) *env {
 // learnedLimit reads the CaZco limit the store keeps for tenant: requests, window.
 func learnedLimit(t *testing.T, e *env, tenant string) (int, time.Duration, bool) {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(e.dir, "store", "cazbling.db")+"?mode=ro&_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openStoreDB(t, e, "mode=ro&_busy_timeout=5000")
 	defer db.Close()
 	var n, ms int64
-	err = db.QueryRow(`SELECT per_window, window_ms FROM api_limits WHERE tenant_id = ? AND api = 'cazco'`, tenant).Scan(&n, &ms)
+	err := db.QueryRow(`SELECT per_window, window_ms FROM api_limits WHERE tenant_id = ? AND api = 'cazco'`, tenant).Scan(&n, &ms)
 	if err == sql.ErrNoRows {
 		return 0, 0, false
 	}

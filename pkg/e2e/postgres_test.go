@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +16,23 @@ import (
 	"github.com/cazbling/cazbling/pkg/sandbox/cazcosim"
 	"github.com/cazbling/cazbling/pkg/store/storetest"
 )
+
+// StoreEnv names the switch that puts the scenarios of newEnv and newRelEnv on
+// PostgreSQL: CAZBLING_E2E_STORE=postgres gives each its own fresh schema on the test
+// server (pgEnv); unset or "sqlite", they use a SQLite file in their folder.
+const StoreEnv = "CAZBLING_E2E_STORE"
+
+// onPostgres reports whether the suite runs on PostgreSQL (StoreEnv).
+func onPostgres() bool { return strings.EqualFold(os.Getenv(StoreEnv), "postgres") }
+
+// sqliteOnly skips a scenario that is about the SQLite file itself when the suite
+// runs on PostgreSQL; why says what makes it SQLite-only.
+func sqliteOnly(t *testing.T, why string) {
+	t.Helper()
+	if onPostgres() {
+		t.Skipf("SQLite-only (%s=postgres): %s", StoreEnv, why)
+	}
+}
 
 // pgEnv points a scenario's store at a schema of its own on the test PostgreSQL
 // server (CAZBLING_TEST_POSTGRES; skipped without one, failed under CI) and returns

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -89,6 +88,9 @@ func newRelEnv(t *testing.T, cfg relConfig) *env {
 	e := &env{t: t, sb: sb, base: srv.URL, dir: dir, back: back}
 	for k, v := range vars {
 		e.vars = append(e.vars, k+"="+v)
+	}
+	if onPostgres() && vars["CAZBLING_DB"] == filepath.Join(dir, "store", "cazbling.db") {
+		pgEnv(t, e)
 	}
 	return e
 }
@@ -218,14 +220,11 @@ func (p *relProc) wait(t *testing.T) result {
 
 // ---------------------------------------------------------------- the store
 
-// relDB opens the scenario's store file directly.
-func relDB(t *testing.T, e *env) *sql.DB {
+// relDB opens the scenario's store directly: its SQLite file, or its PostgreSQL
+// schema when the suite runs on PostgreSQL (storeDB).
+func relDB(t *testing.T, e *env) storeDB {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+relDBPath(e)+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return openStoreDB(t, e, "_busy_timeout=5000")
 }
 
 // relExpireLeases makes every lease lapse, as waiting out the lease TTL would after a
@@ -247,6 +246,9 @@ func relIntegrity(t *testing.T, e *env) {
 	t.Helper()
 	db := relDB(t, e)
 	defer db.Close()
+	if db.pg {
+		return // a check of the SQLite file; a PostgreSQL server keeps its own files
+	}
 	var s string
 	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&s); err != nil || s != "ok" {
 		t.Errorf("store integrity check: %q, %v", s, err)

@@ -78,6 +78,7 @@ func makeStore(t *testing.T, path string, n int) {
 // to the current version and works on it; and that a store from a newer cazbling is
 // refused, untouched, with advice to upgrade.
 func TestE2EOlderSchemaMigrates(t *testing.T) {
+	sqliteOnly(t, "an older store is made from SQLite's migrations in the file")
 	start := time.Now()
 	current := sqlite.SchemaVersion()
 	migrated := 0
@@ -177,6 +178,7 @@ type corruptCase struct {
 // store is not a cazbling database or is corrupted and what to do, never a panic; the
 // first three are left byte for byte as they were.
 func TestE2ECorruptStoreRefused(t *testing.T) {
+	sqliteOnly(t, "the store file is corrupted on disk")
 	start := time.Now()
 	advice := "restore it from a backup or point --db elsewhere"
 	cases := []corruptCase{
@@ -295,6 +297,7 @@ func patchFile(t *testing.T, path string, offset int64, b []byte) {
 // about the key and leave the store as it was; once the original key file is back,
 // everything works again and nothing was lost.
 func TestE2EMissingKeyFile(t *testing.T) {
+	sqliteOnly(t, "the key file beside the SQLite file (a PostgreSQL store takes CAZBLING_KEY)")
 	start := time.Now()
 	e := newRelEnv(t, relConfig{noKey: true})
 	tn := e.addTenant("loja-chave")
@@ -375,6 +378,7 @@ func sameShow(t *testing.T, a, b string) bool {
 // write refuse with exit 2 and say what to do. It needs a private mount (root, unshare);
 // elsewhere it is skipped.
 func TestE2EReadOnlyStoreIsReadable(t *testing.T) {
+	sqliteOnly(t, "the SQLite file on read-only media")
 	e := newEnv(t)
 	tn := e.addTenant("ro-shop")
 	e.seedCatalogue(tn, 3, func(int) int64 { return 5 })
@@ -414,6 +418,7 @@ func TestE2EReadOnlyStoreIsReadable(t *testing.T) {
 // TestE2ELimitsFolderUnusable: when the folder of the shared Bling limits cannot be
 // made (a file has its name), a run keeps the limits for itself, says so, and syncs.
 func TestE2ELimitsFolderUnusable(t *testing.T) {
+	sqliteOnly(t, "the .limits folder beside the SQLite file")
 	e := newRelEnv(t, relConfig{env: map[string]string{"CAZBLING_BLING_RATE": "50", "CAZBLING_BLING_IP_RATE": ""}})
 	tn := e.addTenant("loja-sem-pasta")
 	e.seedCatalogue(tn, 3, func(int) int64 { return 2 })
