@@ -17,14 +17,12 @@ import (
 
 const lifecycleColumns = schema.LifecycleColumns
 
-func scanLifecycle(row pgx.Row) (cazbling.OrderLifecycle, error) { return schema.ScanLifecycle(row) }
-
-func scanLifecycles(rows pgx.Rows) (cazbling.OrderLifecycle, error) { return scanLifecycle(rows) }
+func scanLifecycle(row schema.Row) (cazbling.OrderLifecycle, error) { return schema.ScanLifecycle(row) }
 
 // OpenLifecycles lists a tenant's open order lifecycles, oldest filed first.
 func (s *Store) OpenLifecycles(ctx context.Context, tenantID string) ([]cazbling.OrderLifecycle, error) {
 	out, err := queryAll(ctx, s, `SELECT `+lifecycleColumns+` FROM order_lifecycle
-		WHERE tenant_id = $1 AND state = 'open' ORDER BY created_at, cazco_id`, []any{tenantID}, scanLifecycles)
+		WHERE tenant_id = $1 AND state = 'open' ORDER BY created_at, cazco_id`, []any{tenantID}, scanLifecycle)
 	if err != nil {
 		return nil, s.fail(fmt.Sprintf("list open order lifecycles of tenant %q", tenantID), err)
 	}

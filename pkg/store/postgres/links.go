@@ -71,7 +71,7 @@ func (s *Store) Cursor(ctx context.Context, tenantID, stream string) (string, bo
 // Cursors lists a tenant's cursors ordered by stream.
 func (s *Store) Cursors(ctx context.Context, tenantID string) ([]cazbling.Cursor, error) {
 	cs, err := queryAll(ctx, s, `SELECT tenant_id, stream, value FROM cursors
-		WHERE tenant_id = $1 ORDER BY stream`, []any{tenantID}, func(row pgx.Rows) (cazbling.Cursor, error) {
+		WHERE tenant_id = $1 ORDER BY stream`, []any{tenantID}, func(row schema.Row) (cazbling.Cursor, error) {
 		var c cazbling.Cursor
 		err := row.Scan(&c.TenantID, &c.Stream, &c.Value)
 		return c, err
@@ -83,30 +83,22 @@ func (s *Store) Cursors(ctx context.Context, tenantID string) ([]cazbling.Cursor
 }
 
 // queryAll runs a query and scans every row with scan.
-func queryAll[T any](ctx context.Context, s *Store, query string, args []any, scan func(pgx.Rows) (T, error)) ([]T, error) {
+func queryAll[T any](ctx context.Context, s *Store, query string, args []any, scan func(schema.Row) (T, error)) ([]T, error) {
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return schema.ScanAll(rows, scan)
 }
 
 // ---------------------------------------------------------------- product links
 
 const productLinkColumns = schema.ProductLinkColumns
 
-func scanProductLink(row pgx.Row) (cazbling.ProductLink, error) { return schema.ScanProductLink(row) }
-
-func scanProductLinks(rows pgx.Rows) (cazbling.ProductLink, error) { return scanProductLink(rows) }
+func scanProductLink(row schema.Row) (cazbling.ProductLink, error) {
+	return schema.ScanProductLink(row)
+}
 
 // ProductLink returns the link of one SKU; found is false if there is none.
 func (s *Store) ProductLink(ctx context.Context, tenantID, sku string) (cazbling.ProductLink, bool, error) {
@@ -128,7 +120,7 @@ func (s *Store) ProductLinksBySKU(ctx context.Context, tenantID string, skus []s
 		return links, nil
 	}
 	all, err := queryAll(ctx, s, `SELECT `+productLinkColumns+` FROM product_links
-		WHERE tenant_id = $1 AND sku = ANY($2)`, []any{tenantID, skus}, scanProductLinks)
+		WHERE tenant_id = $1 AND sku = ANY($2)`, []any{tenantID, skus}, scanProductLink)
 	if err != nil {
 		return nil, s.fail(fmt.Sprintf("read product links of tenant %q", tenantID), err)
 	}
@@ -147,7 +139,7 @@ func (s *Store) ProductLinks(ctx context.Context, tenantID, afterSKU string, lim
 		lim = &n
 	}
 	links, err := queryAll(ctx, s, `SELECT `+productLinkColumns+` FROM product_links
-		WHERE tenant_id = $1 AND sku > $2 ORDER BY sku LIMIT $3`, []any{tenantID, afterSKU, lim}, scanProductLinks)
+		WHERE tenant_id = $1 AND sku > $2 ORDER BY sku LIMIT $3`, []any{tenantID, afterSKU, lim}, scanProductLink)
 	if err != nil {
 		return nil, s.fail(fmt.Sprintf("list product links of tenant %q", tenantID), err)
 	}
@@ -168,9 +160,7 @@ func (s *Store) CountProductLinks(ctx context.Context, tenantID string) (int, er
 
 const orderLinkColumns = schema.OrderLinkColumns
 
-func scanOrderLink(row pgx.Row) (cazbling.OrderLink, error) { return schema.ScanOrderLink(row) }
-
-func scanOrderLinks(rows pgx.Rows) (cazbling.OrderLink, error) { return scanOrderLink(rows) }
+func scanOrderLink(row schema.Row) (cazbling.OrderLink, error) { return schema.ScanOrderLink(row) }
 
 // OrderLink returns the link of one CaZco order; found is false if there is none.
 func (s *Store) OrderLink(ctx context.Context, tenantID, cazcoID string) (cazbling.OrderLink, bool, error) {
@@ -192,7 +182,7 @@ func (s *Store) OrderLinksByNumber(ctx context.Context, tenantID string, numbers
 		return nil, nil
 	}
 	links, err := queryAll(ctx, s, `SELECT `+orderLinkColumns+` FROM order_links
-		WHERE tenant_id = $1 AND number = ANY($2) ORDER BY number, cazco_id`, []any{tenantID, numbers}, scanOrderLinks)
+		WHERE tenant_id = $1 AND number = ANY($2) ORDER BY number, cazco_id`, []any{tenantID, numbers}, scanOrderLink)
 	if err != nil {
 		return nil, s.fail(fmt.Sprintf("find order links by number of tenant %q", tenantID), err)
 	}
@@ -203,7 +193,7 @@ func (s *Store) OrderLinksByNumber(ctx context.Context, tenantID string, numbers
 // (by next attempt, then CaZco id).
 func (s *Store) OrderLinksByState(ctx context.Context, tenantID string, state cazbling.OrderLinkState) ([]cazbling.OrderLink, error) {
 	links, err := queryAll(ctx, s, `SELECT `+orderLinkColumns+` FROM order_links
-		WHERE tenant_id = $1 AND state = $2 ORDER BY next_attempt, cazco_id`, []any{tenantID, string(state)}, scanOrderLinks)
+		WHERE tenant_id = $1 AND state = $2 ORDER BY next_attempt, cazco_id`, []any{tenantID, string(state)}, scanOrderLink)
 	if err != nil {
 		return nil, s.fail(fmt.Sprintf("list %s order links of tenant %q", state, tenantID), err)
 	}
@@ -217,7 +207,7 @@ func (s *Store) CountOrderLinks(ctx context.Context, tenantID string) (map[cazbl
 		n     int
 	}
 	all, err := queryAll(ctx, s, `SELECT state, count(*) FROM order_links
-		WHERE tenant_id = $1 GROUP BY state`, []any{tenantID}, func(row pgx.Rows) (count, error) {
+		WHERE tenant_id = $1 GROUP BY state`, []any{tenantID}, func(row schema.Row) (count, error) {
 		var c count
 		err := row.Scan(&c.state, &c.n)
 		return c, err

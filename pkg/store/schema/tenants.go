@@ -64,26 +64,11 @@ func CazcoKeyChanged(t cazbling.Tenant, box *secrets.Box, oldURL string, oldKey 
 	return !ok || key != t.CazcoAPIKey || oldURL != t.CazcoURL
 }
 
-// Rows are the rows of a query: *sql.Rows, pgx.Rows.
-type Rows interface {
-	Row
-	Next() bool
-	Err() error
-}
-
 // ScanTenants reads all rows of TenantColumns as ScanTenant does. A tenant whose
 // secrets do not open fails the whole list with wrongKey's error, which callers
 // return as is; other errors are the driver's.
 func ScanTenants(rows Rows, box *secrets.Box, wrongKey func(tenantID string) error) ([]cazbling.Tenant, error) {
-	var ts []cazbling.Tenant
-	for rows.Next() {
-		t, err := ScanTenant(rows, box, wrongKey)
-		if err != nil {
-			return nil, err
-		}
-		ts = append(ts, t)
-	}
-	return ts, rows.Err()
+	return ScanAll(rows, func(row Row) (cazbling.Tenant, error) { return ScanTenant(row, box, wrongKey) })
 }
 
 // SaveToken is the statement TokenValues are for (? placeholders).
