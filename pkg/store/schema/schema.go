@@ -1,8 +1,15 @@
 // Package schema is what the store backends share about their tables, so that they
-// read them the same way: the numbered migration files and their order, how times
-// are kept (unix nanoseconds, 0 for none), and the columns of the tables whose rows
-// become cazbling's records, with their scanners. The SQL around them is each
-// backend's own.
+// read and write them the same way: the numbered migration files and their order, how
+// times are kept (unix nanoseconds, 0 for none), the columns of the tables whose rows
+// become cazbling's records, with their scanners, and the backend-neutral logic
+// around the SQL: the order of a batch's writes and its fence check (ApplyBatch over
+// the BatchTx each backend implements), the statements both dialects take (written
+// with ? placeholders; PostgreSQL's are made by Numbered), the log and run filters
+// (built with a Placeholder function), the sealing and opening of tenants' secrets,
+// and the checks of inputs before SQL. What differs stays in each backend: its
+// driver, its placeholders where a statement is its own, its locking (SQLite's
+// IMMEDIATE transactions, PostgreSQL's FOR SHARE / FOR NO KEY UPDATE and retried
+// deadlocks), its paging and the leases on the server's clock.
 package schema
 
 import (
