@@ -63,6 +63,16 @@ func Migrations(fsys fs.FS) ([]Migration, error) {
 	return ms, nil
 }
 
+// Version is the number of the last migration of fsys (see Migrations), 0 if its
+// migrations are not in order.
+func Version(fsys fs.FS) int {
+	ms, err := Migrations(fsys)
+	if err != nil {
+		return 0
+	}
+	return len(ms)
+}
+
 // Nanos stores a time as unix nanoseconds; the zero time is 0.
 func Nanos(t time.Time) int64 {
 	if t.IsZero() {
