@@ -17,14 +17,12 @@ import (
 
 const lifecycleColumns = schema.LifecycleColumns
 
-func scanLifecycle(row pgx.Row) (cazbling.OrderLifecycle, error) { return schema.ScanLifecycle(row) }
-
-func scanLifecycles(rows pgx.Rows) (cazbling.OrderLifecycle, error) { return scanLifecycle(rows) }
+func scanLifecycle(row schema.Row) (cazbling.OrderLifecycle, error) { return schema.ScanLifecycle(row) }
 
 // OpenLifecycles lists a tenant's open order lifecycles, oldest filed first.
 func (s *Store) OpenLifecycles(ctx context.Context, tenantID string) ([]cazbling.OrderLifecycle, error) {
 	out, err := queryAll(ctx, s, `SELECT `+lifecycleColumns+` FROM order_lifecycle
-		WHERE tenant_id = $1 AND state = 'open' ORDER BY created_at, cazco_id`, []any{tenantID}, scanLifecycles)
+		WHERE tenant_id = $1 AND state = 'open' ORDER BY created_at, cazco_id`, []any{tenantID}, scanLifecycle)
 	if err != nil {
 		return nil, s.fail(fmt.Sprintf("list open order lifecycles of tenant %q", tenantID), err)
 	}
@@ -42,17 +40,4 @@ func (s *Store) Lifecycle(ctx context.Context, tenantID, cazcoID string) (cazbli
 		return cazbling.OrderLifecycle{}, false, s.fail(fmt.Sprintf("read the lifecycle of order %s of tenant %q", cazcoID, tenantID), err)
 	}
 	return l, true, nil
-}
-
-// applyLifecycles writes lifecycles whole. created_at is kept from the row the trigger
-// opened (the filing time); a row written without one gets now.
-func applyLifecycles(ctx context.Context, tx pgx.Tx, ls []cazbling.OrderLifecycle, now int64) error {
-	return execEach(ctx, tx, `INSERT INTO order_lifecycle (`+lifecycleColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-		ON CONFLICT (tenant_id, cazco_id) DO UPDATE SET
-			number = excluded.number, bling_id = excluded.bling_id, state = excluded.state,
-			invoice_key = excluded.invoice_key, invoice_id = excluded.invoice_id, tracking = excluded.tracking,
-			cazco_canceled = excluded.cazco_canceled, bling_canceled = excluded.bling_canceled,
-			bling_status = excluded.bling_status, last_error = excluded.last_error, updated_at = excluded.updated_at`,
-		len(ls), func(i int) []any { return schema.LifecycleValues(ls[i], now) })
 }

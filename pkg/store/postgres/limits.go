@@ -4,18 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store/schema"
 )
 
 // APILimit returns the allowance last learned for the tenant's key on api ("cazco");
 // found is false if none was.
 func (s *Store) APILimit(ctx context.Context, tenantID, api string) (cazbling.RateLimit, bool, error) {
 	var n, windowMS, seen int64
-	err := s.pool.QueryRow(ctx, `SELECT per_window, window_ms, seen_at FROM api_limits
+	err := s.pool.QueryRow(ctx, `SELECT `+schema.APILimitColumns+` FROM api_limits
 		WHERE tenant_id = $1 AND api = $2`, tenantID, api).Scan(&n, &windowMS, &seen)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return cazbling.RateLimit{}, false, nil
@@ -23,23 +23,16 @@ func (s *Store) APILimit(ctx context.Context, tenantID, api string) (cazbling.Ra
 	if err != nil {
 		return cazbling.RateLimit{}, false, s.fail(fmt.Sprintf("read the %s rate limit of tenant %q", api, tenantID), err)
 	}
-	return cazbling.RateLimit{N: int(n), Window: time.Duration(windowMS) * time.Millisecond, SeenAt: fromNanos(seen)}, true, nil
+	return schema.APILimit(n, windowMS, seen), true, nil
 }
 
 // SetAPILimit records the allowance an answer of api advertised for the tenant's key.
 func (s *Store) SetAPILimit(ctx context.Context, tenantID, api string, l cazbling.RateLimit) error {
-	if l.N <= 0 || l.Window < time.Millisecond {
-		return fmt.Errorf("save the %s rate limit of tenant %q: %s is not a limit", api, tenantID, l)
+	values, err := schema.APILimitValues(tenantID, api, l, s.now())
+	if err != nil {
+		return err
 	}
-	seen := l.SeenAt
-	if seen.IsZero() {
-		seen = s.now()
-	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO api_limits (tenant_id, api, per_window, window_ms, seen_at)
-		VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (tenant_id, api) DO UPDATE SET per_window = excluded.per_window,
-			window_ms = excluded.window_ms, seen_at = excluded.seen_at`,
-		tenantID, api, l.N, l.Window.Milliseconds(), toNanos(seen))
+	_, err = s.pool.Exec(ctx, schema.Numbered(schema.UpsertAPILimit), values...)
 	if err != nil {
 		return s.fail(fmt.Sprintf("save the %s rate limit of tenant %q", api, tenantID), err)
 	}

@@ -12,126 +12,44 @@ import (
 	"github.com/cazbling/cazbling/pkg/store/schema"
 )
 
-// Apply writes a batch in one transaction: product links, order links, log rows, then
-// cursors, so a cursor never moves without the records it covers. Links and cursors
-// get updated_at now; a log row without a time gets now.
+// Apply writes a batch in one transaction, in the order and with the statements of
+// schema.ApplyBatch.
 func (s *Store) Apply(ctx context.Context, b cazbling.Batch) error {
 	if b.Empty() {
 		return nil
 	}
 	now := toNanos(s.now())
 	return s.inTx(ctx, "save batch", func(tx pgx.Tx) error {
-		if f := b.Fence; f != nil {
-			// FOR SHARE: no other host can take the lease until this transaction ends.
-			var holder string
-			err := tx.QueryRow(ctx, `SELECT holder FROM leases WHERE tenant_id = $1 AND flow = $2 FOR SHARE`, f.TenantID, f.Flow).Scan(&holder)
-			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-				return err
-			}
-			if holder != f.Holder {
-				return fmt.Errorf("the %s lease of tenant %q: %w; nothing of this batch was written (the other process does this work)", f.Flow, f.TenantID, cazbling.ErrLeaseLost)
-			}
-		}
-		if err := applyProductLinks(ctx, tx, b.ProductLinks, now); err != nil {
-			return fmt.Errorf("product links: %w", err)
-		}
-		if err := applyStockLevels(ctx, tx, b.StockLevels, now); err != nil {
-			return fmt.Errorf("stock levels: %w", err)
-		}
-		if err := applyOrderLinks(ctx, tx, b.OrderLinks, now); err != nil {
-			return fmt.Errorf("order links: %w", err)
-		}
-		// After the order links, whose trigger opens lifecycles, so these win.
-		if err := applyLifecycles(ctx, tx, b.Lifecycles, now); err != nil {
-			return fmt.Errorf("order lifecycles: %w", err)
-		}
-		if err := applyLogs(ctx, tx, b.Logs, now); err != nil {
-			return fmt.Errorf("log rows: %w", err)
-		}
-		if err := applyCursors(ctx, tx, b.Cursors, now); err != nil {
-			return fmt.Errorf("cursors: %w", err)
-		}
-		return nil
+		return schema.ApplyBatch(batchTx{ctx, tx}, b, now)
 	})
 }
 
-// execEach sends query with the arguments of each of n items in one round trip (a
-// pgx batch inside tx); the first failing statement's error is returned.
-func execEach(ctx context.Context, tx pgx.Tx, query string, n int, args func(i int) []any) error {
-	if n == 0 {
-		return nil
+// batchTx is the PostgreSQL side of schema.BatchTx.
+type batchTx struct {
+	ctx context.Context
+	tx  pgx.Tx
+}
+
+// LeaseHolder reads the lease's holder FOR SHARE: no other host can take the lease
+// until this transaction ends.
+func (t batchTx) LeaseHolder(tenantID, flow string) (string, error) {
+	var holder string
+	err := t.tx.QueryRow(t.ctx, `SELECT holder FROM leases WHERE tenant_id = $1 AND flow = $2 FOR SHARE`, tenantID, flow).Scan(&holder)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
 	}
+	return holder, err
+}
+
+// ExecEach sends query with the arguments of each of n items in one round trip (a
+// pgx batch inside the transaction); the first failing statement's error is returned.
+func (t batchTx) ExecEach(query string, n int, args func(i int) []any) error {
+	query = schema.Numbered(query)
 	var b pgx.Batch
 	for i := range n {
 		b.Queue(query, args(i)...)
 	}
-	return tx.SendBatch(ctx, &b).Close()
-}
-
-func applyProductLinks(ctx context.Context, tx pgx.Tx, links []cazbling.ProductLink, now int64) error {
-	return execEach(ctx, tx, `INSERT INTO product_links
-			(tenant_id, sku, bling_id, cazco_id, hash, stock_sent, stock_known, updated_at, seen_at, summary_hash, sku_shared, inactive)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-		ON CONFLICT (tenant_id, sku) DO UPDATE SET
-			bling_id = excluded.bling_id, cazco_id = excluded.cazco_id, hash = excluded.hash,
-			updated_at = excluded.updated_at, seen_at = excluded.seen_at, summary_hash = excluded.summary_hash,
-			sku_shared = excluded.sku_shared, inactive = excluded.inactive`,
-		len(links), func(i int) []any {
-			l := links[i]
-			return []any{l.TenantID, l.SKU, l.BlingID, l.CazcoID, l.Hash, l.StockSent, l.StockKnown, now, toNanos(l.SeenAt), l.SummaryHash, l.SKUShared, l.Inactive}
-		})
-}
-
-// applyStockLevels records the stock last sent of existing links, and nothing else:
-// the products and stock parts of a flow may run at once, each writing its own columns.
-func applyStockLevels(ctx context.Context, tx pgx.Tx, links []cazbling.ProductLink, now int64) error {
-	return execEach(ctx, tx, `UPDATE product_links SET stock_sent = $1, stock_known = $2, updated_at = $3
-		WHERE tenant_id = $4 AND sku = $5`,
-		len(links), func(i int) []any {
-			l := links[i]
-			return []any{l.StockSent, l.StockKnown, now, l.TenantID, l.SKU}
-		})
-}
-
-func applyOrderLinks(ctx context.Context, tx pgx.Tx, links []cazbling.OrderLink, now int64) error {
-	return execEach(ctx, tx, `INSERT INTO order_links
-			(tenant_id, cazco_id, number, bling_id, state, attempts, next_attempt, last_error, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (tenant_id, cazco_id) DO UPDATE SET
-			number = excluded.number, bling_id = excluded.bling_id, state = excluded.state,
-			attempts = excluded.attempts, next_attempt = excluded.next_attempt,
-			last_error = excluded.last_error, updated_at = excluded.updated_at`,
-		len(links), func(i int) []any {
-			l := links[i]
-			return []any{l.TenantID, l.CazcoID, l.Number, l.BlingID, string(l.State), l.Attempts,
-				toNanos(l.NextAttempt), l.LastError, now}
-		})
-}
-
-func applyLogs(ctx context.Context, tx pgx.Tx, logs []cazbling.LogEntry, now int64) error {
-	return execEach(ctx, tx, `INSERT INTO log_rows
-			(time, run_id, tenant_id, flow, entity, key, action, status, message, bling_id, cazco_id, code, params)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		len(logs), func(i int) []any {
-			e := logs[i]
-			at := toNanos(e.Time)
-			if at == 0 {
-				at = now
-			}
-			return []any{at, e.RunID, e.TenantID, e.Flow, e.Entity, e.Key, e.Action, e.Status,
-				e.Message, e.BlingID, e.CazcoID, e.Code, string(e.Params)}
-		})
-}
-
-func applyCursors(ctx context.Context, tx pgx.Tx, cursors []cazbling.Cursor, now int64) error {
-	return execEach(ctx, tx, `INSERT INTO cursors (tenant_id, stream, value, updated_at)
-		VALUES ($1, $2, $3, $4)
-		ON CONFLICT (tenant_id, stream) DO UPDATE SET
-			value = excluded.value, updated_at = excluded.updated_at`,
-		len(cursors), func(i int) []any {
-			c := cursors[i]
-			return []any{c.TenantID, c.Stream, c.Value, now}
-		})
+	return t.tx.SendBatch(t.ctx, &b).Close()
 }
 
 // ---------------------------------------------------------------- cursors
@@ -153,7 +71,7 @@ func (s *Store) Cursor(ctx context.Context, tenantID, stream string) (string, bo
 // Cursors lists a tenant's cursors ordered by stream.
 func (s *Store) Cursors(ctx context.Context, tenantID string) ([]cazbling.Cursor, error) {
 	cs, err := queryAll(ctx, s, `SELECT tenant_id, stream, value FROM cursors
-		WHERE tenant_id = $1 ORDER BY stream`, []any{tenantID}, func(row pgx.Rows) (cazbling.Cursor, error) {
+		WHERE tenant_id = $1 ORDER BY stream`, []any{tenantID}, func(row schema.Row) (cazbling.Cursor, error) {
 		var c cazbling.Cursor
 		err := row.Scan(&c.TenantID, &c.Stream, &c.Value)
 		return c, err
@@ -165,30 +83,22 @@ func (s *Store) Cursors(ctx context.Context, tenantID string) ([]cazbling.Cursor
 }
 
 // queryAll runs a query and scans every row with scan.
-func queryAll[T any](ctx context.Context, s *Store, query string, args []any, scan func(pgx.Rows) (T, error)) ([]T, error) {
+func queryAll[T any](ctx context.Context, s *Store, query string, args []any, scan func(schema.Row) (T, error)) ([]T, error) {
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return schema.ScanAll(rows, scan)
 }
 
 // ---------------------------------------------------------------- product links
 
 const productLinkColumns = schema.ProductLinkColumns
 
-func scanProductLink(row pgx.Row) (cazbling.ProductLink, error) { return schema.ScanProductLink(row) }
-
-func scanProductLinks(rows pgx.Rows) (cazbling.ProductLink, error) { return scanProductLink(rows) }
+func scanProductLink(row schema.Row) (cazbling.ProductLink, error) {
+	return schema.ScanProductLink(row)
+}
 
 // ProductLink returns the link of one SKU; found is false if there is none.
 func (s *Store) ProductLink(ctx context.Context, tenantID, sku string) (cazbling.ProductLink, bool, error) {
@@ -210,7 +120,7 @@ func (s *Store) ProductLinksBySKU(ctx context.Context, tenantID string, skus []s
 		return links, nil
 	}
 	all, err := queryAll(ctx, s, `SELECT `+productLinkColumns+` FROM product_links
-		WHERE tenant_id = $1 AND sku = ANY($2)`, []any{tenantID, skus}, scanProductLinks)
+		WHERE tenant_id = $1 AND sku = ANY($2)`, []any{tenantID, skus}, scanProductLink)
 	if err != nil {
 		return nil, s.fail(fmt.Sprintf("read product links of tenant %q", tenantID), err)
 	}
@@ -229,7 +139,7 @@ func (s *Store) ProductLinks(ctx context.Context, tenantID, afterSKU string, lim
 		lim = &n
 	}
 	links, err := queryAll(ctx, s, `SELECT `+productLinkColumns+` FROM product_links
-		WHERE tenant_id = $1 AND sku > $2 ORDER BY sku LIMIT $3`, []any{tenantID, afterSKU, lim}, scanProductLinks)
+		WHERE tenant_id = $1 AND sku > $2 ORDER BY sku LIMIT $3`, []any{tenantID, afterSKU, lim}, scanProductLink)
 	if err != nil {
 		return nil, s.fail(fmt.Sprintf("list product links of tenant %q", tenantID), err)
 	}
@@ -250,9 +160,7 @@ func (s *Store) CountProductLinks(ctx context.Context, tenantID string) (int, er
 
 const orderLinkColumns = schema.OrderLinkColumns
 
-func scanOrderLink(row pgx.Row) (cazbling.OrderLink, error) { return schema.ScanOrderLink(row) }
-
-func scanOrderLinks(rows pgx.Rows) (cazbling.OrderLink, error) { return scanOrderLink(rows) }
+func scanOrderLink(row schema.Row) (cazbling.OrderLink, error) { return schema.ScanOrderLink(row) }
 
 // OrderLink returns the link of one CaZco order; found is false if there is none.
 func (s *Store) OrderLink(ctx context.Context, tenantID, cazcoID string) (cazbling.OrderLink, bool, error) {
@@ -274,7 +182,7 @@ func (s *Store) OrderLinksByNumber(ctx context.Context, tenantID string, numbers
 		return nil, nil
 	}
 	links, err := queryAll(ctx, s, `SELECT `+orderLinkColumns+` FROM order_links
-		WHERE tenant_id = $1 AND number = ANY($2) ORDER BY number, cazco_id`, []any{tenantID, numbers}, scanOrderLinks)
+		WHERE tenant_id = $1 AND number = ANY($2) ORDER BY number, cazco_id`, []any{tenantID, numbers}, scanOrderLink)
 	if err != nil {
 		return nil, s.fail(fmt.Sprintf("find order links by number of tenant %q", tenantID), err)
 	}
@@ -285,7 +193,7 @@ func (s *Store) OrderLinksByNumber(ctx context.Context, tenantID string, numbers
 // (by next attempt, then CaZco id).
 func (s *Store) OrderLinksByState(ctx context.Context, tenantID string, state cazbling.OrderLinkState) ([]cazbling.OrderLink, error) {
 	links, err := queryAll(ctx, s, `SELECT `+orderLinkColumns+` FROM order_links
-		WHERE tenant_id = $1 AND state = $2 ORDER BY next_attempt, cazco_id`, []any{tenantID, string(state)}, scanOrderLinks)
+		WHERE tenant_id = $1 AND state = $2 ORDER BY next_attempt, cazco_id`, []any{tenantID, string(state)}, scanOrderLink)
 	if err != nil {
 		return nil, s.fail(fmt.Sprintf("list %s order links of tenant %q", state, tenantID), err)
 	}
@@ -299,7 +207,7 @@ func (s *Store) CountOrderLinks(ctx context.Context, tenantID string) (map[cazbl
 		n     int
 	}
 	all, err := queryAll(ctx, s, `SELECT state, count(*) FROM order_links
-		WHERE tenant_id = $1 GROUP BY state`, []any{tenantID}, func(row pgx.Rows) (count, error) {
+		WHERE tenant_id = $1 GROUP BY state`, []any{tenantID}, func(row schema.Row) (count, error) {
 		var c count
 		err := row.Scan(&c.state, &c.n)
 		return c, err

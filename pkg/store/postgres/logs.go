@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,50 +50,6 @@ func (s *Store) FinishRun(ctx context.Context, r cazbling.Run) error {
 	return nil
 }
 
-// likeEscape escapes LIKE's wildcards in p.
-func likeEscape(p cazbling.LogParams) string { return schema.LikeEscape(p) }
-
-// where collects the conditions of a query that filters on optional fields, with
-// numbered parameters.
-type where struct {
-	conds []string
-	args  []any
-}
-
-// arg adds a parameter and returns its placeholder.
-func (w *where) arg(v any) string {
-	w.args = append(w.args, v)
-	return "$" + strconv.Itoa(len(w.args))
-}
-
-func (w *where) add(column string, v any) {
-	w.conds = append(w.conds, column+" = "+w.arg(v))
-}
-
-// common adds the filters log rows and runs share; zero values do not filter, and
-// since applies to the column timeColumn.
-func (w *where) common(tenantID, flow, status string, since time.Time, timeColumn string) {
-	if tenantID != "" {
-		w.add("tenant_id", tenantID)
-	}
-	if flow != "" {
-		w.add("flow", flow)
-	}
-	if status != "" {
-		w.add("status", status)
-	}
-	if !since.IsZero() {
-		w.conds = append(w.conds, timeColumn+" >= "+w.arg(toNanos(since)))
-	}
-}
-
-func (w *where) String() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(w.conds, " AND ")
-}
-
 // page turns a limit where 0 means all, and an offset, into SQL.
 func page(limit, offset int) string {
 	var p string
@@ -110,37 +64,10 @@ func page(limit, offset int) string {
 
 // Logs returns the log rows f selects, newest first.
 func (s *Store) Logs(ctx context.Context, f cazbling.LogFilter) ([]cazbling.LogEntry, error) {
-	var w where
-	w.common(f.TenantID, f.Flow, f.Status, f.Since, "time")
-	if f.Key != "" {
-		w.add("key", f.Key)
-	}
-	if f.Entity != "" {
-		w.add("entity", f.Entity)
-	}
-	if f.RunID != 0 {
-		w.add("run_id", f.RunID)
-	}
-	if f.Search != "" {
-		// An order's number is the "number" parameter of its rows' code.
-		key := w.arg(f.Search)
-		like := w.arg("%&" + likeEscape(cazbling.Params("number", f.Search)) + "&%")
-		w.conds = append(w.conds, `(key = `+key+` OR '&' || params || '&' LIKE `+like+` ESCAPE '\')`)
-	}
-	entries, err := queryAll(ctx, s, `SELECT id, time, run_id, tenant_id, flow, entity, key,
-		action, status, message, bling_id, cazco_id, code, params FROM log_rows`+w.String()+`
-		ORDER BY time DESC, id DESC`+page(f.Limit, f.Offset), w.args, func(row pgx.Rows) (cazbling.LogEntry, error) {
-		var (
-			e      cazbling.LogEntry
-			at     int64
-			params string
-		)
-		err := row.Scan(&e.ID, &at, &e.RunID, &e.TenantID, &e.Flow, &e.Entity, &e.Key,
-			&e.Action, &e.Status, &e.Message, &e.BlingID, &e.CazcoID, &e.Code, &params)
-		e.Time = fromNanos(at)
-		e.Params = cazbling.LogParams(params)
-		return e, err
-	})
+	w := schema.LogWhere(f, schema.Dollar)
+	entries, err := queryAll(ctx, s, `SELECT `+schema.LogColumns+` FROM log_rows`+w.String()+`
+		ORDER BY time DESC, id DESC`+page(f.Limit, f.Offset), w.Args, schema.ScanLog)
+
 	if err != nil {
 		return nil, s.fail("read logs", err)
 	}
@@ -149,17 +76,11 @@ func (s *Store) Logs(ctx context.Context, f cazbling.LogFilter) ([]cazbling.LogE
 
 const runColumns = schema.RunColumns
 
-func scanRun(row pgx.Rows) (cazbling.Run, error) { return schema.ScanRun(row) }
-
 // Runs returns the runs f selects, newest first.
 func (s *Store) Runs(ctx context.Context, f cazbling.RunFilter) ([]cazbling.Run, error) {
-	var w where
-	w.common(f.TenantID, f.Flow, f.Status, f.Since, "started_at")
-	if f.RunID != 0 {
-		w.add("id", f.RunID)
-	}
+	w := schema.RunWhere(f, schema.Dollar)
 	runs, err := queryAll(ctx, s, `SELECT `+runColumns+` FROM runs`+w.String()+`
-		ORDER BY started_at DESC, id DESC`+page(f.Limit, 0), w.args, scanRun)
+		ORDER BY started_at DESC, id DESC`+page(f.Limit, 0), w.Args, schema.ScanRun)
 	if err != nil {
 		return nil, s.fail("read runs", err)
 	}
@@ -169,7 +90,7 @@ func (s *Store) Runs(ctx context.Context, f cazbling.RunFilter) ([]cazbling.Run,
 // LastRuns returns a tenant's latest run of each flow, by flow.
 func (s *Store) LastRuns(ctx context.Context, tenantID string) (map[string]cazbling.Run, error) {
 	runs, err := queryAll(ctx, s, `SELECT DISTINCT ON (flow) `+runColumns+` FROM runs
-		WHERE tenant_id = $1 ORDER BY flow, started_at DESC, id DESC`, []any{tenantID}, scanRun)
+		WHERE tenant_id = $1 ORDER BY flow, started_at DESC, id DESC`, []any{tenantID}, schema.ScanRun)
 	if err != nil {
 		return nil, s.fail(fmt.Sprintf("read last runs of tenant %q", tenantID), err)
 	}
@@ -180,22 +101,13 @@ func (s *Store) LastRuns(ctx context.Context, tenantID string) (map[string]cazbl
 	return last, nil
 }
 
-// failingLogRows selects the log rows e whose item is failing now: rows with status
-// error that are the latest row of their (tenant, entity, key). Ties in time go to
-// the higher id, as in Logs.
-const failingLogRows = `SELECT e.tenant_id, e.entity, e.key FROM log_rows e
-	WHERE e.status = 'error' AND NOT EXISTS (
-		SELECT 1 FROM log_rows l
-		WHERE l.key = e.key AND l.tenant_id = e.tenant_id AND l.entity = e.entity
-			AND l.time >= e.time AND (l.time > e.time OR l.id > e.id))`
-
 // FailingItems returns how many of a tenant's items are failing now: order links in
 // state failed, plus products whose latest product or stock log row is an error.
 func (s *Store) FailingItems(ctx context.Context, tenantID string) (int, error) {
 	var n int
 	err := s.pool.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM order_links WHERE tenant_id = $1 AND state = 'failed') +
-		(SELECT count(DISTINCT f.key) FROM (`+failingLogRows+` AND e.tenant_id = $1
+		(SELECT count(DISTINCT f.key) FROM (`+schema.FailingLogRows+` AND e.tenant_id = $1
 			AND e.entity IN ('product', 'stock')) f)`, tenantID).Scan(&n)
 	if err != nil {
 		return 0, s.fail(fmt.Sprintf("count failing items of tenant %q", tenantID), err)
@@ -209,13 +121,7 @@ func (s *Store) FailingItems(ctx context.Context, tenantID string) (int, error) 
 func (s *Store) PruneLogs(ctx context.Context, before time.Time) (int64, error) {
 	var deleted int64
 	err := s.inTx(ctx, "prune logs", func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `WITH failing (tenant_id, key) AS MATERIALIZED (
-				SELECT tenant_id, cazco_id FROM order_links WHERE state IN ('failed', 'creating')
-				UNION
-				SELECT f.tenant_id, f.key FROM (`+failingLogRows+`) f)
-			DELETE FROM log_rows WHERE time < $1 AND NOT EXISTS (
-				SELECT 1 FROM failing WHERE failing.tenant_id = log_rows.tenant_id
-					AND failing.key = log_rows.key)`, toNanos(before))
+		tag, err := tx.Exec(ctx, schema.Numbered(schema.PruneLogs), toNanos(before))
 		deleted = tag.RowsAffected()
 		return err
 	})

@@ -75,6 +75,9 @@ func (s *Store) CreateSession(ctx context.Context, token, tenantID string, idle 
 // Session returns the tenant of a live session and extends it by idle; ErrPanelToken
 // if there is no such session or it has lapsed. It writes at most once a minute per
 // session.
+//
+// (Session looks like its twin in the other backend but stays here: the
+// write differs, PostgreSQL writes it with a plain statement, where SQLite takes an IMMEDIATE transaction.)
 func (s *Store) Session(ctx context.Context, token string, idle time.Duration) (tenantID string, err error) {
 	now := s.now()
 	h := tokenHash(token)

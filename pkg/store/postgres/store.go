@@ -234,13 +234,7 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx pgx.Tx) error) e
 func migrations() ([]schema.Migration, error) { return schema.Migrations(migrationFiles) }
 
 // SchemaVersion returns the number of the last migration this binary knows.
-func SchemaVersion() int {
-	ms, err := migrations()
-	if err != nil {
-		return 0
-	}
-	return len(ms)
-}
+func SchemaVersion() int { return schema.Version(migrationFiles) }
 
 // lockMigrations is the advisory lock (per schema) that hosts opening the store at
 // once queue on, so that one applies a migration and the others find it applied.
@@ -336,7 +330,7 @@ func (s *Store) checkKey(ctx context.Context) error {
 	var sealed []byte
 	err := s.pool.QueryRow(ctx, `SELECT value FROM meta WHERE name = $1`, secrets.KeyCheckName).Scan(&sealed)
 	if err == nil {
-		if plain, ok := s.box.Open("meta", secrets.KeyCheckName, sealed); ok && plain == secrets.KeyCheckValue {
+		if schema.KeyCheckOpens(s.box, sealed) {
 			return nil
 		}
 	} else if !errors.Is(err, pgx.ErrNoRows) {
@@ -354,13 +348,11 @@ func (s *Store) checkKey(ctx context.Context) error {
 		case err != nil:
 			return err
 		default:
-			if plain, ok := s.box.Open("meta", secrets.KeyCheckName, current); ok && plain == secrets.KeyCheckValue {
+			if schema.KeyCheckOpens(s.box, current) {
 				return nil // another host wrote it with the same key meanwhile
 			}
 			var holders int
-			err := tx.QueryRow(ctx, `SELECT count(*) FROM tenants WHERE
-				bling_client_secret_enc IS NOT NULL OR cazco_api_key_enc IS NOT NULL OR
-				access_token_enc IS NOT NULL OR refresh_token_enc IS NOT NULL`).Scan(&holders)
+			err := tx.QueryRow(ctx, schema.CountSecretHolders).Scan(&holders)
 			if err != nil {
 				return err
 			}

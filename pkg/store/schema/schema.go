@@ -1,8 +1,15 @@
 // Package schema is what the store backends share about their tables, so that they
-// read them the same way: the numbered migration files and their order, how times
-// are kept (unix nanoseconds, 0 for none), and the columns of the tables whose rows
-// become cazbling's records, with their scanners. The SQL around them is each
-// backend's own.
+// read and write them the same way: the numbered migration files and their order, how
+// times are kept (unix nanoseconds, 0 for none), the columns of the tables whose rows
+// become cazbling's records, with their scanners, and the backend-neutral logic
+// around the SQL: the order of a batch's writes and its fence check (ApplyBatch over
+// the BatchTx each backend implements), the statements both dialects take (written
+// with ? placeholders; PostgreSQL's are made by Numbered), the log and run filters
+// (built with a Placeholder function), the sealing and opening of tenants' secrets,
+// and the checks of inputs before SQL. What differs stays in each backend: its
+// driver, its placeholders where a statement is its own, its locking (SQLite's
+// IMMEDIATE transactions, PostgreSQL's FOR SHARE / FOR NO KEY UPDATE and retried
+// deadlocks), its paging and the leases on the server's clock.
 package schema
 
 import (
@@ -54,6 +61,16 @@ func Migrations(fsys fs.FS) ([]Migration, error) {
 		}
 	}
 	return ms, nil
+}
+
+// Version is the number of the last migration of fsys (see Migrations), 0 if its
+// migrations are not in order.
+func Version(fsys fs.FS) int {
+	ms, err := Migrations(fsys)
+	if err != nil {
+		return 0
+	}
+	return len(ms)
 }
 
 // Nanos stores a time as unix nanoseconds; the zero time is 0.
@@ -216,4 +233,24 @@ func LikeEscape(p cazbling.LogParams) string {
 func TokenHash(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
+}
+
+// Rows are the rows of a query: *sql.Rows, pgx.Rows.
+type Rows interface {
+	Row
+	Next() bool
+	Err() error
+}
+
+// ScanAll reads every row of rows with scan; the first error stops it.
+func ScanAll[T any](rows Rows, scan func(Row) (T, error)) ([]T, error) {
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

@@ -50,16 +50,3 @@ func (s *Store) Lifecycle(ctx context.Context, tenantID, cazcoID string) (cazbli
 	}
 	return l, true, nil
 }
-
-// applyLifecycles writes lifecycles whole. created_at is kept from the row the trigger
-// opened (the filing time); a row written without one gets now.
-func applyLifecycles(ctx context.Context, tx *sql.Tx, ls []cazbling.OrderLifecycle, now int64) error {
-	return execEach(ctx, tx, `INSERT INTO order_lifecycle (`+lifecycleColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (tenant_id, cazco_id) DO UPDATE SET
-			number = excluded.number, bling_id = excluded.bling_id, state = excluded.state,
-			invoice_key = excluded.invoice_key, invoice_id = excluded.invoice_id, tracking = excluded.tracking,
-			cazco_canceled = excluded.cazco_canceled, bling_canceled = excluded.bling_canceled,
-			bling_status = excluded.bling_status, last_error = excluded.last_error, updated_at = excluded.updated_at`,
-		len(ls), func(i int) []any { return schema.LifecycleValues(ls[i], now) })
-}

@@ -15,131 +15,48 @@ import (
 // maxParams bounds the parameters of one IN list, well under SQLite's limit.
 const maxParams = 500
 
-// Apply writes a batch in one IMMEDIATE transaction: product links, order links,
-// log rows, then cursors, so a cursor never moves without the records it covers.
-// Links and cursors get updated_at now; a log row without a time gets now.
+// Apply writes a batch in one IMMEDIATE transaction, in the order and with the
+// statements of schema.ApplyBatch.
 func (s *Store) Apply(ctx context.Context, b cazbling.Batch) error {
 	if b.Empty() {
 		return nil
 	}
 	now := toNanos(s.now())
 	return s.inTx(ctx, "save batch", func(tx *sql.Tx) error {
-		if f := b.Fence; f != nil {
-			// The transaction is IMMEDIATE: no lease changes hands until it ends.
-			var holder string
-			err := tx.QueryRowContext(ctx, `SELECT holder FROM leases WHERE tenant_id = ? AND flow = ?`, f.TenantID, f.Flow).Scan(&holder)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-			if holder != f.Holder {
-				return fmt.Errorf("the %s lease of tenant %q: %w; nothing of this batch was written (the other process does this work)", f.Flow, f.TenantID, cazbling.ErrLeaseLost)
-			}
-		}
-		if err := applyProductLinks(ctx, tx, b.ProductLinks, now); err != nil {
-			return fmt.Errorf("product links: %w", err)
-		}
-		if err := applyStockLevels(ctx, tx, b.StockLevels, now); err != nil {
-			return fmt.Errorf("stock levels: %w", err)
-		}
-		if err := applyOrderLinks(ctx, tx, b.OrderLinks, now); err != nil {
-			return fmt.Errorf("order links: %w", err)
-		}
-		// After the order links, whose trigger opens lifecycles, so these win.
-		if err := applyLifecycles(ctx, tx, b.Lifecycles, now); err != nil {
-			return fmt.Errorf("order lifecycles: %w", err)
-		}
-		if err := applyLogs(ctx, tx, b.Logs, now); err != nil {
-			return fmt.Errorf("log rows: %w", err)
-		}
-		if err := applyCursors(ctx, tx, b.Cursors, now); err != nil {
-			return fmt.Errorf("cursors: %w", err)
-		}
-		return nil
+		return schema.ApplyBatch(batchTx{ctx, tx}, b, now)
 	})
 }
 
-// execEach prepares query once and runs it with the arguments of each of n items.
-func execEach(ctx context.Context, tx *sql.Tx, query string, n int, args func(i int) []any) error {
-	if n == 0 {
-		return nil
+// batchTx is the SQLite side of schema.BatchTx.
+type batchTx struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+// LeaseHolder reads the lease's holder. The transaction is IMMEDIATE: no lease
+// changes hands until it ends.
+func (t batchTx) LeaseHolder(tenantID, flow string) (string, error) {
+	var holder string
+	err := t.tx.QueryRowContext(t.ctx, `SELECT holder FROM leases WHERE tenant_id = ? AND flow = ?`, tenantID, flow).Scan(&holder)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
 	}
-	stmt, err := tx.PrepareContext(ctx, query)
+	return holder, err
+}
+
+// ExecEach prepares query once and runs it with the arguments of each of n items.
+func (t batchTx) ExecEach(query string, n int, args func(i int) []any) error {
+	stmt, err := t.tx.PrepareContext(t.ctx, query)
 	if err != nil {
 		return err
 	}
 	defer stmt.Close()
 	for i := range n {
-		if _, err := stmt.ExecContext(ctx, args(i)...); err != nil {
+		if _, err := stmt.ExecContext(t.ctx, args(i)...); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func applyProductLinks(ctx context.Context, tx *sql.Tx, links []cazbling.ProductLink, now int64) error {
-	return execEach(ctx, tx, `INSERT INTO product_links
-			(tenant_id, sku, bling_id, cazco_id, hash, stock_sent, stock_known, updated_at, seen_at, summary_hash, sku_shared, inactive)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (tenant_id, sku) DO UPDATE SET
-			bling_id = excluded.bling_id, cazco_id = excluded.cazco_id, hash = excluded.hash,
-			updated_at = excluded.updated_at, seen_at = excluded.seen_at, summary_hash = excluded.summary_hash,
-			sku_shared = excluded.sku_shared, inactive = excluded.inactive`,
-		len(links), func(i int) []any {
-			l := links[i]
-			return []any{l.TenantID, l.SKU, l.BlingID, l.CazcoID, l.Hash, l.StockSent, l.StockKnown, now, toNanos(l.SeenAt), l.SummaryHash, l.SKUShared, l.Inactive}
-		})
-}
-
-// applyStockLevels records the stock last sent of existing links, and nothing else:
-// the products and stock parts of a flow may run at once, each writing its own columns.
-func applyStockLevels(ctx context.Context, tx *sql.Tx, links []cazbling.ProductLink, now int64) error {
-	return execEach(ctx, tx, `UPDATE product_links SET stock_sent = ?, stock_known = ?, updated_at = ?
-		WHERE tenant_id = ? AND sku = ?`,
-		len(links), func(i int) []any {
-			l := links[i]
-			return []any{l.StockSent, l.StockKnown, now, l.TenantID, l.SKU}
-		})
-}
-
-func applyOrderLinks(ctx context.Context, tx *sql.Tx, links []cazbling.OrderLink, now int64) error {
-	return execEach(ctx, tx, `INSERT INTO order_links
-			(tenant_id, cazco_id, number, bling_id, state, attempts, next_attempt, last_error, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (tenant_id, cazco_id) DO UPDATE SET
-			number = excluded.number, bling_id = excluded.bling_id, state = excluded.state,
-			attempts = excluded.attempts, next_attempt = excluded.next_attempt,
-			last_error = excluded.last_error, updated_at = excluded.updated_at`,
-		len(links), func(i int) []any {
-			l := links[i]
-			return []any{l.TenantID, l.CazcoID, l.Number, l.BlingID, string(l.State), l.Attempts,
-				toNanos(l.NextAttempt), l.LastError, now}
-		})
-}
-
-func applyLogs(ctx context.Context, tx *sql.Tx, logs []cazbling.LogEntry, now int64) error {
-	return execEach(ctx, tx, `INSERT INTO log_rows
-			(time, run_id, tenant_id, flow, entity, key, action, status, message, bling_id, cazco_id, code, params)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		len(logs), func(i int) []any {
-			e := logs[i]
-			at := toNanos(e.Time)
-			if at == 0 {
-				at = now
-			}
-			return []any{at, e.RunID, e.TenantID, e.Flow, e.Entity, e.Key, e.Action, e.Status,
-				e.Message, e.BlingID, e.CazcoID, e.Code, string(e.Params)}
-		})
-}
-
-func applyCursors(ctx context.Context, tx *sql.Tx, cursors []cazbling.Cursor, now int64) error {
-	return execEach(ctx, tx, `INSERT INTO cursors (tenant_id, stream, value, updated_at)
-		VALUES (?, ?, ?, ?)
-		ON CONFLICT (tenant_id, stream) DO UPDATE SET
-			value = excluded.value, updated_at = excluded.updated_at`,
-		len(cursors), func(i int) []any {
-			c := cursors[i]
-			return []any{c.TenantID, c.Stream, c.Value, now}
-		})
 }
 
 // ---------------------------------------------------------------- cursors

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
+	"github.com/cazbling/cazbling/pkg/store/schema"
 	"github.com/cazbling/cazbling/pkg/store/secrets"
 )
 
@@ -23,7 +24,7 @@ func (s *Store) checkKey(ctx context.Context) error {
 	var sealed []byte
 	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = ?`, secrets.KeyCheckName).Scan(&sealed)
 	if err == nil {
-		if plain, ok := s.box.Open("meta", secrets.KeyCheckName, sealed); ok && plain == secrets.KeyCheckValue {
+		if schema.KeyCheckOpens(s.box, sealed) {
 			return nil
 		}
 	} else if !errors.Is(err, sql.ErrNoRows) {
@@ -46,13 +47,11 @@ func (s *Store) checkKey(ctx context.Context) error {
 		case err != nil:
 			return err
 		default:
-			if plain, ok := s.box.Open("meta", secrets.KeyCheckName, current); ok && plain == secrets.KeyCheckValue {
+			if schema.KeyCheckOpens(s.box, current) {
 				return nil // another process wrote it with the same key meanwhile
 			}
 			var holders int
-			err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tenants WHERE
-				bling_client_secret_enc IS NOT NULL OR cazco_api_key_enc IS NOT NULL OR
-				access_token_enc IS NOT NULL OR refresh_token_enc IS NOT NULL`).Scan(&holders)
+			err := tx.QueryRowContext(ctx, schema.CountSecretHolders).Scan(&holders)
 			if err != nil {
 				return err
 			}

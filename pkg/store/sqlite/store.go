@@ -255,13 +255,7 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) 
 func migrations() ([]schema.Migration, error) { return schema.Migrations(migrationFiles) }
 
 // SchemaVersion returns the number of the last migration this binary knows.
-func SchemaVersion() int {
-	ms, err := migrations()
-	if err != nil {
-		return 0
-	}
-	return len(ms)
-}
+func SchemaVersion() int { return schema.Version(migrationFiles) }
 
 // schemaVersion returns the file's schema version (PRAGMA user_version) and the
 // migrations this cazbling knows, refusing a file newer than those.

@@ -5,29 +5,19 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/cazbling/cazbling/pkg/cazbling"
 	"github.com/cazbling/cazbling/pkg/store/schema"
-	"github.com/cazbling/cazbling/pkg/store/secrets"
 )
 
 // UpsertTenant creates or updates tenant t: its settings and secrets, and its token
 // pair when tok is not nil, in one transaction. An update keeps created_at.
 func (s *Store) UpsertTenant(ctx context.Context, t cazbling.Tenant, tok *cazbling.Token) error {
-	if t.ID == "" {
-		return errors.New("save tenant: empty id")
+	if err := schema.CheckTenant(t); err != nil {
+		return err
 	}
-	now := s.now()
-	created := t.CreatedAt
-	if created.IsZero() {
-		created = now
-	}
-	status := t.Status
-	if status == "" {
-		status = cazbling.TenantActive
-	}
+	values := schema.TenantValues(t, s.box, s.now())
 	return s.inTx(ctx, fmt.Sprintf("save tenant %q", t.ID), func(tx *sql.Tx) error {
 		// The allowance learned for the CaZco key belongs to that key: forget it when
 		// the store's URL or key changes.
@@ -38,30 +28,13 @@ func (s *Store) UpsertTenant(ctx context.Context, t cazbling.Tenant, tok *cazbli
 		case err != nil:
 			return err
 		default:
-			if key, ok := s.box.Open(t.ID, secrets.ColCazcoKey, oldKey); !ok || key != t.CazcoAPIKey || oldURL != t.CazcoURL {
+			if schema.CazcoKeyChanged(t, s.box, oldURL, oldKey) {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM api_limits WHERE tenant_id = ? AND api = 'cazco'`, t.ID); err != nil {
 					return err
 				}
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, status, paused_until, status_reason,
-				bling_url, bling_client_id, bling_client_secret_enc, bling_deposit, bling_store,
-				bling_payment_method, cazco_url, cazco_api_key_enc, import_statuses, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET
-				status = excluded.status, paused_until = excluded.paused_until,
-				status_reason = excluded.status_reason, bling_url = excluded.bling_url,
-				bling_client_id = excluded.bling_client_id,
-				bling_client_secret_enc = excluded.bling_client_secret_enc,
-				bling_deposit = excluded.bling_deposit, bling_store = excluded.bling_store,
-				bling_payment_method = excluded.bling_payment_method,
-				cazco_url = excluded.cazco_url, cazco_api_key_enc = excluded.cazco_api_key_enc,
-				import_statuses = excluded.import_statuses, updated_at = excluded.updated_at`,
-			t.ID, string(status), toNanos(t.PausedUntil), t.StatusReason,
-			t.BlingURL, t.BlingClientID, s.box.Seal(t.ID, secrets.ColClientSecret, t.BlingClientSecret),
-			t.BlingDeposit, t.BlingStore, t.BlingPaymentMethod,
-			t.CazcoURL, s.box.Seal(t.ID, secrets.ColCazcoKey, t.CazcoAPIKey),
-			strings.Join(t.ImportStatuses, ","), toNanos(created), toNanos(now))
+		_, err := tx.ExecContext(ctx, schema.UpsertTenant, values...)
 		if err != nil || tok == nil {
 			return err
 		}
@@ -102,19 +75,12 @@ func (s *Store) Tenants(ctx context.Context) ([]cazbling.Tenant, error) {
 		return nil, s.fail("list tenants", err)
 	}
 	defer rows.Close()
-	var ts []cazbling.Tenant
-	for rows.Next() {
-		t, err := s.scanTenant(rows)
-		if errors.Is(err, cazbling.ErrWrongKey) {
-			return nil, err
-		}
-		if err != nil {
-			return nil, s.fail("list tenants", err)
-		}
-		ts = append(ts, t)
-	}
-	if err := rows.Err(); err != nil {
+	ts, err := schema.ScanTenants(rows, s.box, s.wrongKeyErr)
+	if err != nil && !errors.Is(err, cazbling.ErrWrongKey) {
 		return nil, s.fail("list tenants", err)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return ts, nil
 }
@@ -197,22 +163,11 @@ func (s *Store) readToken(ctx context.Context, q queryer, tenantID string) (cazb
 	if err != nil {
 		return cazbling.Token{}, err
 	}
-	tok := cazbling.Token{Expiry: fromNanos(expiry)}
-	var ok1, ok2 bool
-	tok.AccessToken, ok1 = s.box.Open(tenantID, secrets.ColAccessToken, access)
-	tok.RefreshToken, ok2 = s.box.Open(tenantID, secrets.ColRefreshToken, refresh)
-	if !ok1 || !ok2 {
-		return cazbling.Token{}, s.wrongKeyErr(tenantID)
-	}
-	return tok, nil
+	return schema.OpenToken(tenantID, access, refresh, expiry, s.box, s.wrongKeyErr)
 }
 
 func (s *Store) saveToken(ctx context.Context, tx *sql.Tx, tenantID string, tok cazbling.Token) error {
-	res, err := tx.ExecContext(ctx, `UPDATE tenants SET access_token_enc = ?, refresh_token_enc = ?,
-		token_expiry = ?, updated_at = ? WHERE id = ?`,
-		s.box.Seal(tenantID, secrets.ColAccessToken, tok.AccessToken),
-		s.box.Seal(tenantID, secrets.ColRefreshToken, tok.RefreshToken),
-		toNanos(tok.Expiry), toNanos(s.now()), tenantID)
+	res, err := tx.ExecContext(ctx, schema.SaveToken, schema.TokenValues(tenantID, tok, s.box, s.now())...)
 	if err != nil {
 		return err
 	}
