@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"math"
 	"net/http"
 	"path/filepath"
 	"sync"
@@ -95,6 +96,19 @@ func (c *clients) window(name string, n int, length time.Duration) *httpx.Window
 		c.app.Logger.Warn("a Bling rate limit is kept for this process only: other cazbling processes working this store are not counted", "limit", name, "err", err)
 	}
 	return httpx.NewWindow(n, length)
+}
+
+// busy is flow.Deps' Busy and RampUp: the host is busy while its Bling per-IP window
+// has requests waiting, and it starts at once the tenants whose paces fill that window
+// (per-IP rate over per-account rate, 18 with the defaults). Past those, a run takes
+// another tenant only while the window has room, so that hosts sharing a store split
+// the tenants by what each can serve instead of the first to start taking them all.
+// Without both limits, no ramp.
+func (c *clients) busy() (func() bool, int) {
+	if c.blingIP == nil || c.app.BlingRate <= 0 {
+		return nil, 0
+	}
+	return func() bool { return c.blingIP.Waiting() > 0 }, int(math.Ceil(c.app.BlingIPRate / c.app.BlingRate))
 }
 
 // blingIPSpan is the span of Bling's per-IP limit (600 requests in 10 s), over which

@@ -112,6 +112,7 @@ func (app *App) runFlow(ctx context.Context, command, flowName string, opts flow
 		Logger: app.Logger, Holder: app.holderID(), LeaseTTL: app.LeaseTTL,
 		Release: cl.release,
 	}
+	deps.Busy, deps.RampUp = cl.busy()
 	if app.IO.StderrTerminal && !app.Quiet {
 		bar := newProgress(app.IO.Err)
 		defer bar.done()

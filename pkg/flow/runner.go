@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // Bling dates are São Paulo time, even where the machine has no zoneinfo
 
@@ -36,6 +37,15 @@ type Deps struct {
 	// clients hold for it (a shared window's open file) is let go: a run over
 	// thousands of tenants must not keep a file open for each.
 	Release func(tenantID string)
+	// Busy, if set, reports that this host has no spare allowance for another tenant
+	// now (its Bling per-IP window has requests waiting for a slot). Run starts
+	// RampUp tenants at once; past that, it starts another only when Busy is false,
+	// and no sooner than RampStep after the last, so that its requests show whether
+	// there is room. A host then takes (leases) only the tenants it can serve: on a
+	// store several hosts share, the others are left for them.
+	Busy     func() bool
+	RampUp   int
+	RampStep time.Duration // 0: 100 ms
 }
 
 // Options select what a run does.
@@ -208,12 +218,18 @@ func Run(ctx context.Context, d Deps, flow string, opts Options, work Work) ([]R
 	results := make([]Result, len(tenants))
 	sem := make(chan struct{}, n)
 	var wg sync.WaitGroup
+	var running atomic.Int32
 	for i, t := range tenants {
 		wg.Add(1)
 		sem <- struct{}{}
+		if i >= d.RampUp {
+			d.waitForRoom(ctx, &running)
+		}
+		running.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			defer running.Add(-1)
 			results[i] = runTenant(ctx, &d, flow, opts, t, work)
 			if d.Release != nil {
 				d.Release(t.ID)
@@ -222,6 +238,26 @@ func Run(ctx context.Context, d Deps, flow string, opts Options, work Work) ([]R
 	}
 	wg.Wait()
 	return results, nil
+}
+
+// waitForRoom waits, past the ramp-up, until the host has room for another tenant
+// (Deps.Busy): RampStep after the last start, then while Busy says so and a tenant is
+// still being worked (with none, one more starts whatever Busy says).
+func (d *Deps) waitForRoom(ctx context.Context, running *atomic.Int32) {
+	if d.Busy == nil {
+		return
+	}
+	step := d.RampStep
+	if step <= 0 {
+		step = 100 * time.Millisecond
+	}
+	for first := true; first || running.Load() > 0 && d.Busy(); first = false {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(step):
+		}
+	}
 }
 
 // selectTenants returns the named tenants (all must exist) or every tenant, leaving

@@ -310,6 +310,17 @@ func (w *Window) Resize(n int, length time.Duration) {
 	w.n, w.span, w.length = n, length, length+length/100
 }
 
+// Waiting returns how many of this process's requests are asleep until a slot of the
+// window frees: more than 0 means the window is spent for now.
+func (w *Window) Waiting() int {
+	if w == nil {
+		return 0
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.queued
+}
+
 // Limit returns the window's size: n requests in any span of length; 0, 0 for nil.
 func (w *Window) Limit() (n int, length time.Duration) {
 	if w == nil {
