@@ -38,7 +38,7 @@ type Deps struct {
 	// thousands of tenants must not keep a file open for each.
 	Release func(tenantID string)
 	// Busy, if set, reports that this host has no spare allowance for another tenant
-	// now (its Bling per-IP window has requests waiting for a slot). Run starts
+	// now (its Bling per-IP window has requests waiting for a slot). Run works
 	// RampUp tenants at once; past that, it starts another only when Busy is false,
 	// and no sooner than RampStep after the last, so that its requests show whether
 	// there is room. A host then takes (leases) only the tenants it can serve: on a
@@ -222,7 +222,7 @@ func Run(ctx context.Context, d Deps, flow string, opts Options, work Work) ([]R
 	for i, t := range tenants {
 		wg.Add(1)
 		sem <- struct{}{}
-		if i >= d.RampUp {
+		if running.Load() >= int32(d.RampUp) {
 			d.waitForRoom(ctx, &running)
 		}
 		running.Add(1)
@@ -240,9 +240,10 @@ func Run(ctx context.Context, d Deps, flow string, opts Options, work Work) ([]R
 	return results, nil
 }
 
-// waitForRoom waits, past the ramp-up, until the host has room for another tenant
-// (Deps.Busy): RampStep after the last start, then while Busy says so and a tenant is
-// still being worked (with none, one more starts whatever Busy says).
+// waitForRoom waits, when RampUp tenants are being worked, until the host has room
+// for another (Deps.Busy): RampStep after the last start, then while Busy says so and
+// RampUp tenants are still being worked. A tenant another host holds is skipped at
+// once and so does not count: the host goes on to the tenants no one has taken.
 func (d *Deps) waitForRoom(ctx context.Context, running *atomic.Int32) {
 	if d.Busy == nil {
 		return
@@ -251,7 +252,8 @@ func (d *Deps) waitForRoom(ctx context.Context, running *atomic.Int32) {
 	if step <= 0 {
 		step = 100 * time.Millisecond
 	}
-	for first := true; first || running.Load() > 0 && d.Busy(); first = false {
+	least := int32(max(1, d.RampUp))
+	for first := true; first || running.Load() >= least && d.Busy(); first = false {
 		select {
 		case <-ctx.Done():
 			return
