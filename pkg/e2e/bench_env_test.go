@@ -248,6 +248,14 @@ func (e *env) benchSeed(b *testing.B, tn tenant, n, stockEvery int) catalogue {
 // above physical, a negative virtual balance), spread over the catalogue.
 func (e *env) benchChange(b *testing.B, tn tenant, c catalogue, data, stock int) {
 	b.Helper()
+	e.benchChangeBy(b, tn, c, data, stock, 0)
+}
+
+// benchChangeBy is benchChange with the positive levels shifted by shift (mod 7), so
+// that a second round of the same changes moves the levels again (in the same stock
+// classes, so the cost model is the same).
+func (e *env) benchChangeBy(b *testing.B, tn tenant, c catalogue, data, stock, shift int) {
+	b.Helper()
 	n := len(c.ids)
 	if data+stock > n {
 		b.Fatalf("cannot change %d+%d of %d products", data, stock, n)
@@ -267,7 +275,7 @@ func (e *env) benchChange(b *testing.B, tn tenant, c catalogue, data, stock int)
 			e.sb.Bling.PutProduct(tn.ClientID, p)
 			continue
 		}
-		qty := int64(40 + k%7)
+		qty := int64(40 + (k+shift)%7)
 		c.virtual[i] = qty
 		switch {
 		case k%10 == 0:

@@ -44,10 +44,12 @@ func BenchmarkW9TwoHosts(b *testing.B) {
 				cazcoRPM: cazcoPerMinute, items: tenants * n, perTenant: tenants}
 			r.report(b)
 		}
-		change := func() {
+		round := 0
+		change := func() { // each round moves the same products' levels to new ones
 			for i, tn := range all {
-				e.benchChange(b, tn, cats[i], 0, stock)
+				e.benchChangeBy(b, tn, cats[i], 0, stock, round)
 			}
+			round++
 			e.sb.ResetCounters()
 		}
 
