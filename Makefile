@@ -5,18 +5,22 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/cazbling/cazbling/cmd.Version=$(VERSION)
 BIN     := bin/cazbling
 
-.PHONY: build test test-pg e2e e2e-pg lint cover demo bench fuzz docs clean
+.PHONY: build test test-race test-pg e2e e2e-pg lint cover demo bench fuzz docs clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
 
 # vet + every test with the race detector (includes the end-to-end suite on SQLite),
-# then the end-to-end suite again with every scenario on PostgreSQL (e2e-pg) when
-# CAZBLING_TEST_POSTGRES names a server.
+# and beside it the end-to-end suite again with every scenario on PostgreSQL (e2e-pg)
+# when CAZBLING_TEST_POSTGRES names a server. The two rounds run at once: both spend
+# most of their time waiting (kills, leases, rate limits), and each one's output is
+# printed whole when it ends (--output-sync).
 test:
 	$(GO) vet ./...
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-race e2e-pg
+
+test-race:
 	$(GO) test -race -count=1 ./...
-	@$(MAKE) --no-print-directory e2e-pg
 
 # The end-to-end suite with every scenario on a fresh schema of the PostgreSQL server
 # CAZBLING_TEST_POSTGRES. Without -race (the SQLite round has it, and the store tests
