@@ -34,6 +34,7 @@ const (
 // faults stop, one more round of each flow makes everything right and exits 0. It
 // draws seeds until its time budget is spent.
 func TestE2EFaultsKeepChanges(t *testing.T) {
+	t.Parallel() // convergence, not timing: see harness_test.go
 	first := relSeed(t)
 	budget := changesBudget
 	if v := os.Getenv("CAZBLING_E2E_CHANGES_BUDGET"); v != "" {

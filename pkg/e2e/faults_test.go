@@ -79,6 +79,7 @@ func tenantStatuses(t *testing.T, e *env) map[string]string {
 // real Bling limit of 3 requests a second and cazbling's default pacing, proves that
 // pacing keeps Bling from ever answering 429.
 func TestE2EFaultsConverge(t *testing.T) {
+	t.Parallel() // convergence, not timing: see harness_test.go
 	start := time.Now()
 	seed := relSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 4))

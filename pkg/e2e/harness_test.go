@@ -26,6 +26,11 @@ import (
 	"github.com/cazbling/cazbling/pkg/sandbox/cazcosim"
 )
 
+// The longest scenarios (the kill loops, the fault rounds) call t.Parallel: each has
+// its own sandbox, folder and store, and asserts what the sides hold at the end, not
+// how fast they got there, so they can share the machine. Scenarios that count
+// requests per second or per window (the rate-limit ones) stay sequential.
+
 // binary is the cazbling binary built once for the whole package.
 var binary string
 

@@ -92,6 +92,7 @@ func (k killLoop) run(t *testing.T, e *env, rng *rand.Rand) killStats {
 // stock and the catalogue change between runs; then a clean run of the products and
 // stock flows leaves CaZco exactly as Bling says, every SKU created once.
 func TestE2EKillLoopProducts(t *testing.T) {
+	t.Parallel() // convergence, not timing: see harness_test.go
 	start := time.Now()
 	rng := rand.New(rand.NewPCG(relSeed(t), 1))
 	e := newEnv(t)
@@ -166,6 +167,7 @@ func TestE2EKillLoopProducts(t *testing.T) {
 // while Bling stock levels (including negative and fractional ones) and prices change
 // between runs; then a clean run leaves every CaZco level and price as Bling says.
 func TestE2EKillLoopStock(t *testing.T) {
+	t.Parallel() // convergence, not timing: see harness_test.go
 	// Every product changed within the overlap window (10 minutes) is read again by
 	// each run, so the catalogue is smaller here than in the products loop.
 	const stockCatalogue = 150
@@ -241,6 +243,7 @@ func TestE2EKillLoopStock(t *testing.T) {
 // are paid; then a clean run leaves exactly one Bling order per importable CaZco order
 // and one contact per buyer.
 func TestE2EKillLoopOrders(t *testing.T) {
+	t.Parallel() // convergence, not timing: see harness_test.go
 	const catalogue = 20
 	start := time.Now()
 	rng := rand.New(rand.NewPCG(relSeed(t), 3))

@@ -193,6 +193,7 @@ func TestE2ELifecycle(t *testing.T) {
 // write and its record): afterwards every order has exactly one invoice and one
 // shipment, re-sends having ended in the contract's "already done".
 func TestE2ELifecycleKillLoop(t *testing.T) {
+	t.Parallel() // convergence, not timing: see harness_test.go
 	const catalogue, n = 10, 30
 	rng := rand.New(rand.NewPCG(relSeed(t), 171))
 	e := newEnv(t)

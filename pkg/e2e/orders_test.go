@@ -141,6 +141,7 @@ func TestE2EOrdersSixty(t *testing.T) {
 // after Bling stored an order POST but before its reply arrived, then lets a clean
 // run finish: exactly 100 Bling orders, zero duplicates, every link created.
 func TestE2EOrdersKillLoop(t *testing.T) {
+	t.Parallel() // convergence, not timing: see harness_test.go
 	const catalogue, orders = 30, 100
 	seed := relSeed(t)
 	t.Logf("seed %d (CAZBLING_E2E_SEED=%d replays it)", seed, seed)

@@ -184,6 +184,7 @@ func countStockSet(t *testing.T, e *env, flow string) int {
 // TestE2EKilledFullSyncResumes kills activate's full sync at several moments, then
 // lets it finish: CaZco ends with every product once.
 func TestE2EKilledFullSyncResumes(t *testing.T) {
+	t.Parallel() // convergence, not timing: see harness_test.go
 	e := newEnv(t)
 	tn := e.addTenant("loja-kill")
 	e.seedCatalogue(tn, 400, func(i int) int64 { return int64(i % 5) })
@@ -300,6 +301,7 @@ func logRows(t *testing.T, e *env, filters ...string) []logRow {
 // TestE2EFaultBursts: a burst of Bling 5xx and one of 429 mid-run; the run completes
 // (retries) or leaves its cursor for the next run, and nothing is lost.
 func TestE2EFaultBursts(t *testing.T) {
+	t.Parallel() // convergence, not timing: see harness_test.go
 	e := newEnv(t)
 	tn := e.addTenant("loja-faults")
 	e.seedCatalogue(tn, 150, func(i int) int64 { return int64(i % 7) })
