@@ -360,19 +360,12 @@ func (c *Client) Order(ctx context.Context, id string) (cazbling.Order, error) {
 	if id == "" {
 		return cazbling.Order{}, invalid(opGetOrder, "empty order id")
 	}
-	resp, err := c.do(ctx, request{
-		op: opGetOrder, method: http.MethodGet, url: c.endpoint("/orders/"+url.PathEscape(id), nil),
-	})
+	o, raw, err := getItem(ctx, c, opGetOrder, "/orders/"+url.PathEscape(id), decodeOrder)
 	if err != nil {
+		if raw != nil { // malformed: named by its id if it has one
+			return cazbling.Order{ID: rawID(raw)}, err
+		}
 		return cazbling.Order{}, err
-	}
-	var env itemEnvelope
-	if err := c.decode(opGetOrder, resp, &env); err != nil {
-		return cazbling.Order{}, err
-	}
-	o, err := decodeOrder(env.Data)
-	if err != nil {
-		return cazbling.Order{ID: rawID(env.Data)}, c.malformed(opGetOrder, resp.Status, err.Error())
 	}
 	c.noteUnknown(o)
 	return o, nil

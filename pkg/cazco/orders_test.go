@@ -284,6 +284,19 @@ func TestOrderUnknownEnumsPassThrough(t *testing.T) {
 	}
 }
 
+func TestOrderMalformedKeepsItsID(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		reply(w, 200, `{"data":{"id":"58300","status":"paid","totals":{"total":"abc"}}}`)
+	})
+	o, err := s.client(t, newFakeClock(), nil).Order(context.Background(), "58300")
+	if ae := apiError(t, err); ae.Kind != cazbling.KindMalformed || ae.Op != "GET /orders/{id}" {
+		t.Errorf("error %+v", ae)
+	}
+	if o.ID != "58300" {
+		t.Errorf("a malformed order came back as %+v, want its id 58300 kept", o)
+	}
+}
+
 func TestOrderNotFound(t *testing.T) {
 	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		reply(w, 404, `{"code":"not_found","message":"Resource not found.","errors":{},"request_id":"01HQ3W6V1Z6Y8J3Q0F4K2M7N9D"}`)

@@ -265,21 +265,31 @@ func (c *Client) Product(ctx context.Context, id string) (cazbling.MarketProduct
 	if id == "" {
 		return cazbling.MarketProduct{}, invalid(opGetProduct, "empty product id")
 	}
-	resp, err := c.do(ctx, request{
-		op: opGetProduct, method: http.MethodGet, url: c.endpoint("/products/"+url.PathEscape(id), nil),
-	})
+	p, _, err := getItem(ctx, c, opGetProduct, "/products/"+url.PathEscape(id), decodeProduct)
 	if err != nil {
 		return cazbling.MarketProduct{}, err
-	}
-	var env itemEnvelope
-	if err := c.decode(opGetProduct, resp, &env); err != nil {
-		return cazbling.MarketProduct{}, err
-	}
-	p, err := decodeProduct(env.Data)
-	if err != nil {
-		return cazbling.MarketProduct{}, c.malformed(opGetProduct, resp.Status, err.Error())
 	}
 	return p, nil
+}
+
+// getItem reads one item, GET path answered {"data": {…}}, and decodes it with
+// decodeItem. When the item itself is malformed, the error comes with its raw JSON,
+// for the caller to name it by what it can still read.
+func getItem[T any](ctx context.Context, c *Client, op, path string, decodeItem func([]byte) (T, error)) (T, json.RawMessage, error) {
+	var zero T
+	resp, err := c.do(ctx, request{op: op, method: http.MethodGet, url: c.endpoint(path, nil)})
+	if err != nil {
+		return zero, nil, err
+	}
+	var env itemEnvelope
+	if err := c.decode(op, resp, &env); err != nil {
+		return zero, nil, err
+	}
+	item, err := decodeItem(env.Data)
+	if err != nil {
+		return zero, env.Data, c.malformed(op, resp.Status, err.Error())
+	}
+	return item, nil, nil
 }
 
 // Products walks every product of the store: GET /products?per_page=100, then each
