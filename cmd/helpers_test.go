@@ -98,7 +98,7 @@ func seed(t *testing.T, s *sqlite.Store) fixture {
 	f := fixture{runs: map[string]int64{}}
 	run := func(name, tenant, flow, start, end, status, msg string, c cazbling.Counts) int64 {
 		t.Helper()
-		id, err := s.StartRun(ctx, cazbling.Run{TenantID: tenant, Flow: flow, StartedAt: at(start)})
+		id, err := s.StartRun(ctx, cazbling.Run{TenantID: tenant, Flow: flow, StartedAt: at(start), Host: "host-a:4242:9f3c1b2e"})
 		must(err)
 		if end != "" {
 			must(s.FinishRun(ctx, cazbling.Run{ID: id, FinishedAt: at(end), Status: status, Message: msg, Counts: c}))

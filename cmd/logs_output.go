@@ -59,10 +59,11 @@ type runRow struct {
 	Warnings   int    `json:"warnings"`
 	Failed     int    `json:"failed"`
 	Retry      int    `json:"retry"`
+	Host       string `json:"host"`
 }
 
 var runColumns = []string{"run_id", "tenant", "flow", "started_at", "finished_at", "status", "message",
-	"created", "updated", "unchanged", "stock_set", "skipped", "warnings", "failed", "retry"}
+	"created", "updated", "unchanged", "stock_set", "skipped", "warnings", "failed", "retry", "host"}
 
 func newRunRow(r cazbling.Run) runRow {
 	c := r.Counts
@@ -70,7 +71,7 @@ func newRunRow(r cazbling.Run) runRow {
 		RunID: r.ID, Tenant: r.TenantID, Flow: r.Flow, StartedAt: rfc3339(r.StartedAt),
 		FinishedAt: rfc3339(r.FinishedAt), Status: r.Status, Message: r.Message,
 		Created: c.Created, Updated: c.Updated, Unchanged: c.Unchanged, StockSet: c.StockSet,
-		Skipped: c.Skipped, Warnings: c.Warnings, Failed: c.Failed, Retry: c.Retry,
+		Skipped: c.Skipped, Warnings: c.Warnings, Failed: c.Failed, Retry: c.Retry, Host: r.Host,
 	}
 }
 
@@ -79,7 +80,7 @@ func (r runRow) record() []string {
 	for _, n := range []int{r.Created, r.Updated, r.Unchanged, r.StockSet, r.Skipped, r.Warnings, r.Failed, r.Retry} {
 		rec = append(rec, strconv.Itoa(n))
 	}
-	return rec
+	return append(rec, r.Host)
 }
 
 func printLogs(w io.Writer, output string, entries []cazbling.LogEntry, withTenant bool) error {

@@ -157,6 +157,9 @@ func TestLogsJSONAndCSVCarryEveryFieldWhole(t *testing.T) {
 			if running == nil || running["finished_at"] != "" {
 				t.Errorf("running run: %v, want finished_at \"\"", running)
 			}
+			if running["host"] != "host-a:4242:9f3c1b2e" {
+				t.Errorf("running run: host %v, want the holder it started with", running["host"])
+			}
 			continue
 		}
 		var found bool

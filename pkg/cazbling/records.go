@@ -154,6 +154,9 @@ type Run struct {
 	Status     string    // running, ok, warning, error, skipped
 	Message    string
 	Counts     Counts
+	// Host is the process that ran it, as it named itself in the lease it held:
+	// CAZBLING_HOST or the host name, then its pid and a random part.
+	Host string
 }
 
 // Counts tallies the items of a run by outcome.

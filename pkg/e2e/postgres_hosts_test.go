@@ -139,6 +139,17 @@ func TestE2EPostgresTwoHostsCrontab(t *testing.T) {
 	for _, o := range overlaps {
 		t.Errorf("both hosts worked one tenant's flow at once: %s", o)
 	}
-	t.Logf("hosts: 2 on one PostgreSQL store; tenants: %d; ticks: %d; orders filed: %d of %d; duplicates: %d; token calls: %d, invalid_grant: %d; overlapping runs: %d",
-		tenants, ticks, filed, tenants*ticks*ordersPerTick, dups, st.TokenCalls, st.InvalidGrant, len(overlaps))
+	// Each run names the host that ran it (logs --runs -o json): both did some.
+	byHost := map[string]int{}
+	for _, h := range []string{"host-a", "host-b"} {
+		byHost[h] = pgCount(t, dsn, `SELECT count(*) FROM runs WHERE flow <> 'activate' AND split_part(host, ':', 1) = '`+h+`'`)
+		if byHost[h] == 0 {
+			t.Errorf("no sync run is recorded as run by %s", h)
+		}
+	}
+	if n := pgCount(t, dsn, `SELECT count(*) FROM runs WHERE split_part(host, ':', 1) NOT IN ('host-a', 'host-b')`); n != 0 {
+		t.Errorf("%d runs name neither host-a nor host-b as their host", n)
+	}
+	t.Logf("hosts: 2 on one PostgreSQL store; tenants: %d; ticks: %d; orders filed: %d of %d; duplicates: %d; token calls: %d, invalid_grant: %d; overlapping runs: %d; sync runs by host: %v",
+		tenants, ticks, filed, tenants*ticks*ordersPerTick, dups, st.TokenCalls, st.InvalidGrant, len(overlaps), byHost)
 }

@@ -197,7 +197,7 @@ func TestE2EPostgresTwoHosts(t *testing.T) {
 }
 
 // pgCount runs a query of one integer on the store's schema.
-func pgCount(t *testing.T, dsn, query string) int {
+func pgCount(t testing.TB, dsn, query string) int {
 	t.Helper()
 	conn, err := pgx.Connect(context.Background(), dsn)
 	if err != nil {
@@ -222,7 +222,8 @@ func pgOverlappingRuns(t *testing.T, dsn string) []string {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT x.tenant_id || '/' || x.flow || ': runs ' || x.id || ' and ' || y.id || ', for '
+	rows, err := conn.Query(ctx, `SELECT x.tenant_id || '/' || x.flow || ': runs ' || x.id || ' (' || x.host || ') and '
+			|| y.id || ' (' || y.host || '), for '
 			|| (least(x.finished_at, y.finished_at) - greatest(x.started_at, y.started_at)) / 1000 || ' µs'
 		FROM runs x JOIN runs y ON x.tenant_id = y.tenant_id AND x.flow = y.flow AND x.id < y.id
 		WHERE x.finished_at > 0 AND y.finished_at > 0

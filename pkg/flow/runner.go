@@ -341,7 +341,7 @@ func runTenant(ctx context.Context, d *Deps, flow string, opts Options, t cazbli
 		res.Started = start
 	}
 
-	runID, err := d.Store.StartRun(ctx, cazbling.Run{TenantID: t.ID, Flow: flow, StartedAt: start, Status: "running"})
+	runID, err := d.Store.StartRun(ctx, cazbling.Run{TenantID: t.ID, Flow: flow, StartedAt: start, Status: "running", Host: d.Holder})
 	if err != nil {
 		return finish(cazbling.StatusError, fmt.Sprintf("record the run of tenant %q: %v", t.ID, err))
 	}

@@ -19,8 +19,8 @@ func (s *Store) StartRun(ctx context.Context, r cazbling.Run) (int64, error) {
 		started = s.now()
 	}
 	var id int64
-	err := s.pool.QueryRow(ctx, `INSERT INTO runs (tenant_id, flow, started_at, status, message)
-		VALUES ($1, $2, $3, 'running', $4) RETURNING id`, r.TenantID, r.Flow, toNanos(started), r.Message).Scan(&id)
+	err := s.pool.QueryRow(ctx, `INSERT INTO runs (tenant_id, flow, started_at, status, message, host)
+		VALUES ($1, $2, $3, 'running', $4, $5) RETURNING id`, r.TenantID, r.Flow, toNanos(started), r.Message, r.Host).Scan(&id)
 	if err != nil {
 		return 0, s.fail(fmt.Sprintf("start %s run of tenant %q", r.Flow, r.TenantID), err)
 	}

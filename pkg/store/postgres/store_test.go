@@ -191,6 +191,7 @@ func TestOlderSchemaMigratesKeepingData(t *testing.T) {
 		`DROP FUNCTION order_links_open_lifecycle`,
 		`ALTER TABLE product_links DROP COLUMN inactive`,
 		`DROP TABLE api_paces`,
+		`ALTER TABLE runs DROP COLUMN host`,
 		`DELETE FROM schema_version WHERE version > 1`,
 		`INSERT INTO order_links (tenant_id, cazco_id, number, bling_id, state, updated_at)
 			VALUES ('acme', '58001', '1001', 9, 'created', (extract(epoch FROM now())::bigint - 3600) * 1000000000)`,

@@ -163,7 +163,7 @@ func ScanOrderLink(row Row) (cazbling.OrderLink, error) {
 
 // RunColumns are the columns ScanRun reads, in its order.
 const RunColumns = `id, tenant_id, flow, started_at, finished_at, status, message,
-	created, updated, unchanged, stock_set, skipped, warnings, failed, retry`
+	created, updated, unchanged, stock_set, skipped, warnings, failed, retry, host`
 
 // ScanRun reads a row of RunColumns.
 func ScanRun(row Row) (cazbling.Run, error) {
@@ -173,7 +173,7 @@ func ScanRun(row Row) (cazbling.Run, error) {
 	)
 	c := &r.Counts
 	err := row.Scan(&r.ID, &r.TenantID, &r.Flow, &started, &finished, &r.Status, &r.Message,
-		&c.Created, &c.Updated, &c.Unchanged, &c.StockSet, &c.Skipped, &c.Warnings, &c.Failed, &c.Retry)
+		&c.Created, &c.Updated, &c.Unchanged, &c.StockSet, &c.Skipped, &c.Warnings, &c.Failed, &c.Retry, &r.Host)
 	r.StartedAt = Time(started)
 	r.FinishedAt = Time(finished)
 	return r, err

@@ -19,8 +19,8 @@ func (s *Store) StartRun(ctx context.Context, r cazbling.Run) (int64, error) {
 	}
 	var id int64
 	err := s.inTx(ctx, "start run", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO runs (tenant_id, flow, started_at, status, message)
-			VALUES (?, ?, ?, 'running', ?)`, r.TenantID, r.Flow, toNanos(started), r.Message)
+		res, err := tx.ExecContext(ctx, `INSERT INTO runs (tenant_id, flow, started_at, status, message, host)
+			VALUES (?, ?, ?, 'running', ?, ?)`, r.TenantID, r.Flow, toNanos(started), r.Message, r.Host)
 		if err != nil {
 			return err
 		}

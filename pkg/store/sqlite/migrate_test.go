@@ -46,6 +46,7 @@ func TestOlderSchemaMigratesKeepingData(t *testing.T) {
 		"DROP TABLE order_lifecycle",
 		"ALTER TABLE product_links DROP COLUMN inactive",
 		"ALTER TABLE leases DROP COLUMN generation",
+		"ALTER TABLE runs DROP COLUMN host",
 		"PRAGMA user_version = 1",
 	} {
 		if _, err := db.Exec(q); err != nil {

@@ -78,7 +78,7 @@ func testRunsAndSummaries(t *testing.T, b Backend) {
 	addTenant(t, s, "bolt")
 	start := func(tenant, flow string) int64 {
 		t.Helper()
-		id, err := s.StartRun(ctx, cazbling.Run{TenantID: tenant, Flow: flow})
+		id, err := s.StartRun(ctx, cazbling.Run{TenantID: tenant, Flow: flow, Host: "host-a:4242:" + flow})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,6 +102,9 @@ func testRunsAndSummaries(t *testing.T, b Backend) {
 		t.Fatalf("runs = %+v, %v", runs, err)
 	}
 	got := runs[1]
+	if got.Host != "host-a:4242:products" || runs[0].Host != "host-a:4242:stock" {
+		t.Errorf("hosts %q and %q, want the ones each run started with", got.Host, runs[0].Host)
+	}
 	if got.Status != "error" || got.Message != "7 failed" || got.Counts != counts || got.FinishedAt.IsZero() || !got.StartedAt.Before(got.FinishedAt) {
 		t.Errorf("finished run = %+v", got)
 	}
