@@ -20,6 +20,9 @@ import (
 func TestCazcoStep(t *testing.T) {
 	e := newTestEnv(t)
 	c := e.login("ana")
+	if home := e.do("GET", "/", c, nil).Body.String(); !strings.Contains(home, "Informe o endereço da API e a chave da sua loja CaZco") || strings.Contains(home, "Nada a fazer") {
+		t.Errorf("home before the CaZco step does not say to enter the store: %s", home)
+	}
 	for name, tc := range map[string]struct {
 		url, key, says string
 		checked        bool
@@ -52,6 +55,9 @@ func TestCazcoStep(t *testing.T) {
 	home := e.do("GET", "/", c, nil).Body.String()
 	if strings.Contains(home, goodKey) || !strings.Contains(home, "••••9876") {
 		t.Errorf("home shows the key or no mask: %s", home)
+	}
+	if !strings.Contains(home, "Conecte sua conta no Bling (passo 2") || strings.Contains(home, "Nada a fazer") {
+		t.Errorf("home after the CaZco step does not say to connect Bling: %s", home)
 	}
 	// At rest the key is encrypted.
 	if raw := rawFile(t, e.path); bytes.Contains(raw, []byte(goodKey)) {

@@ -115,6 +115,11 @@ func statusLabel(s cazbling.TenantStatus) string {
 // whatToDo is the home page's advice for the tenant's state.
 func whatToDo(t cazbling.Tenant, failing int) string {
 	switch t.Status {
+	case cazbling.TenantInvited:
+		if t.CazcoURL == "" || t.CazcoAPIKey == "" {
+			return "Informe o endereço da API e a chave da sua loja CaZco (passo 1, abaixo). Depois, conecte o Bling."
+		}
+		return "Conecte sua conta no Bling (passo 2, abaixo): a primeira sincronização começa logo depois."
 	case cazbling.TenantNeedsReauth:
 		return "A autorização do Bling foi revogada ou expirou. Clique em “Conectar com o Bling” e autorize de novo: nada do que já foi sincronizado se perde."
 	case cazbling.TenantPausedBySeller:
