@@ -151,13 +151,27 @@ func TestE2EPanelInBrowser(t *testing.T) {
 			t.Fatalf("browser, %s: %v\npanel log:\n%s", step, err, stderr.String())
 		}
 	}
-	fail("invite to CaZco to Bling and back", chromedp.Do(ctx,
-		chromedp.Navigate(inv.URL),
-		chromedp.WaitVisible(`#cazco-form`),
+	// shoot keeps a screenshot of the page as the seller sees it, for a person to look at.
+	shoot := func(name string) {
+		t.Helper()
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		fail("screenshot "+name, err)
+		path := filepath.Join(artifactsDir(t), name+".png")
+		if err := os.WriteFile(path, shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", path)
+	}
+	fail("invite link", chromedp.Do(ctx, chromedp.Navigate(inv.URL), chromedp.WaitVisible(`#cazco-form`)))
+	shoot("panel-1-cazco")
+	fail("CaZco step", chromedp.Do(ctx,
 		chromedp.SendKeys(`input[name="cazco_url"]`, e.base+"/api/v1/seller"),
 		chromedp.SendKeys(`input[name="cazco_api_key"]`, tn.CazcoKey),
 		chromedp.Submit(`#cazco-form`),
 		chromedp.WaitEnabled(`#bling-connect`),
+	))
+	shoot("panel-2-bling")
+	fail("Bling and back", chromedp.Do(ctx,
 		chromedp.Click(`#bling-connect`),
 		chromedp.WaitVisible(`#allow`), // the sandbox's Bling consent page
 		chromedp.Click(`#allow`),
@@ -179,16 +193,11 @@ func TestE2EPanelInBrowser(t *testing.T) {
 	fail("initial sync label", err)
 	home, err := chromedp.Run(ctx, chromedp.Text(`body`))
 	fail("home", err)
+	shoot("panel-3-home")
 	fail("log page", chromedp.Do(ctx, chromedp.Click(`#logs-link`), chromedp.WaitVisible(`#log-rows`)))
 	logs, err := chromedp.Run(ctx, chromedp.Text(`#log-rows`))
 	fail("log rows", err)
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	fail("screenshot", err)
-	path := filepath.Join(artifactsDir(t), "panel-logs.png")
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
+	shoot("panel-4-logs")
 
 	if !strings.Contains(syncLabel, "Concluída") || !strings.Contains(home, "Ativa") {
 		t.Errorf("home after connecting: %q\n%s", syncLabel, home)
