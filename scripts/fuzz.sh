@@ -2,7 +2,7 @@
 # make fuzz: every fuzz target of the module for FUZZTIME each, one after the other.
 #
 # Go 1.26's fuzz coordinator can end a duration-bounded run with a bare
-# "context deadline exceeded" at the -fuzztime boundary, found nothing, and exit 1
+# "context deadline exceeded" at the -fuzztime boundary, having found nothing, and exit 1
 # (go.dev/issue/75804, fixed in Go 1.27). CI met it on FuzzDocument. Such a run is
 # run once more; it fails only if it fails the same way again. Any other failure, and
 # any failure that wrote a failing input under testdata/fuzz/, fails at once.
@@ -20,7 +20,8 @@ boundary_flake() {
   [ "$(ls "$dir" 2>/dev/null)" = "$before" ]
 }
 
-for pkg in $($GO list ./...); do
+pkgs=$($GO list ./...) || { echo "fuzz: go list failed; fix the build first" >&2; exit 1; }
+for pkg in $pkgs; do
   pkgdir=$($GO list -f '{{.Dir}}' "$pkg")
   for t in $($GO test -list 'Fuzz.*' "$pkg" 2>/dev/null | grep '^Fuzz'); do
     for try in 1 2; do
