@@ -6,6 +6,7 @@
 package bling
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -248,6 +249,10 @@ func (c *Client) do(ctx context.Context, cl call, out any) (*httpx.Response, err
 			if err := json.Unmarshal(resp.Body, out); err != nil {
 				return resp, malformed(op, resp, err)
 			}
+		} else if b := bytes.TrimSpace(resp.Body); len(b) > 0 && !json.Valid(b) {
+			// An answer with no content (204) that came with a body that is not JSON: a
+			// proxy's page or a cut answer, which does not show that Bling did the call.
+			return resp, malformed(op, resp, fmt.Errorf("HTTP %d with a body that is not Bling's where no content was expected; whether the call was carried out is not known", resp.Status))
 		}
 		return resp, nil
 	}

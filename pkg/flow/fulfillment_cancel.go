@@ -159,7 +159,7 @@ func (l *lifecycleSync) cancelInBling(ctx context.Context, s *step, st cazbling.
 	case refusedForGood(err):
 		s.fail(cazbling.ActionFailed, fmt.Sprintf("%s was canceled in CaZco, but Bling refused to cancel the order (%v); cancel it in Bling by hand (tenant %s); tried again on the next run", name, err, j.Tenant.ID))
 	default:
-		s.passing("canceled in CaZco, the Bling cancel did not go through", err)
+		s.passing("canceled in CaZco, the Bling cancel was not confirmed (the next run reads the order and cancels it if it is still open)", err)
 	}
 	return nil
 }
