@@ -3,9 +3,13 @@
 #
 # Go 1.26's fuzz coordinator can end a duration-bounded run with a bare
 # "context deadline exceeded" at the -fuzztime boundary, having found nothing, and exit 1
-# (go.dev/issue/75804, fixed in Go 1.27). CI met it on FuzzDocument. Such a run is
-# run once more; it fails only if it fails the same way again. Any other failure, and
-# any failure that wrote a failing input under testdata/fuzz/, fails at once.
+# (go.dev/issue/75804, fixed in Go 1.27). CI met it on FuzzDocument, twice in three
+# runs, so CI gives each target a count of inputs instead (FUZZTIME=10000x), which has
+# no deadline to race; `GOTOOLCHAIN=go1.27.3 make fuzz` fuzzes on a Go with the fix
+# (fetched from the module proxy; it compiles everything again, minutes on a fresh
+# machine). With a duration on Go 1.26, such a run is run once more; it fails only if
+# it fails the same way again. Any other failure, and any failure that wrote a failing
+# input under testdata/fuzz/, fails at once.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
